@@ -1,0 +1,1 @@
+"""One module per web page; scripts/driver dispatches to them."""

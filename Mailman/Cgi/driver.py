@@ -1,0 +1,67 @@
+"""Run one web page: dispatch, buffer its output, and fail safely.
+
+Output is buffered so that a page which fails half way shows a clean error
+page instead of half a page.  Tracebacks go to logs/error, never to the
+browser.
+"""
+
+import html
+import importlib
+import io
+import os
+import sys
+import traceback
+
+from Mailman.Logging.Syslog import syslog
+
+PAGES = ('admin', 'admindb', 'confirm', 'create', 'edithtml', 'listinfo',
+         'options', 'private', 'rmlist', 'roster', 'subscribe')
+ALLOWED_METHODS = ('GET', 'POST', 'HEAD')
+
+
+def _write(stream, status, body, content_type='text/html; charset=utf-8',
+           extra_headers=()):
+    headers = [f'Status: {status}', f'Content-Type: {content_type}']
+    headers.extend(extra_headers)
+    stream.write(('\r\n'.join(headers) + '\r\n\r\n').encode('ascii'))
+    stream.write(body.encode('utf-8'))
+    stream.flush()
+
+
+def _error_page(title, text):
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<title>{html.escape(title)}</title></head>\n<body>\n'
+            f'<h1>{html.escape(title)}</h1>\n<p>{html.escape(text)}</p>\n'
+            '</body></html>\n')
+
+
+def main(page, environ=os.environ, stdout=None):
+    stdout = stdout or sys.stdout.buffer
+    method = environ.get('REQUEST_METHOD', 'GET').upper()
+    if method not in ALLOWED_METHODS:
+        _write(stdout, '405 Method Not Allowed',
+               _error_page('Method not allowed',
+                           f'This page accepts only {", ".join(ALLOWED_METHODS)}.'),
+               extra_headers=['Allow: ' + ', '.join(ALLOWED_METHODS)])
+        return 0
+    if page not in PAGES:
+        syslog('error', 'driver: request for an unknown page %r', page)
+        _write(stdout, '404 Not Found',
+               _error_page('Not found', 'There is no such Mailman page.'))
+        return 0
+
+    buffer = io.BytesIO()
+    try:
+        module = importlib.import_module('Mailman.Cgi.' + page)
+        module.main(environ=environ, stdout=buffer)
+    except Exception:
+        syslog('error', 'admin(%d): page %s failed:\n%s', os.getpid(), page,
+               traceback.format_exc())
+        _write(stdout, '500 Internal Server Error', _error_page(
+            "We're sorry, we hit a bug!",
+            'Mailman could not show this page.  The details were written to '
+            "Mailman's error log; please tell the site administrator."))
+        return 0
+    stdout.write(buffer.getvalue())
+    stdout.flush()
+    return 0

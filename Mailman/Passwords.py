@@ -1,0 +1,74 @@
+"""Password hashing for every password Mailman keeps.
+
+New hashes use the passlib scheme named by mm_cfg.PASSWORD_HASH_SCHEME.
+Hashes written by Mailman 2.1 still verify: its site, creator and list
+passwords were unsalted SHA-1 hex digests (older lists: MD5 or crypt).
+`verify()` tells the caller when a stored hash should be replaced, so old
+hashes are upgraded on the first successful login.
+"""
+
+import hashlib
+import hmac
+
+from passlib.context import CryptContext
+
+from Mailman import mm_cfg
+
+# 2.1 forms, recognised only to verify and then upgrade them.
+LEGACY_SCHEMES = ['hex_sha1', 'md5_crypt', 'des_crypt']
+
+_contexts = {}
+
+
+def _context():
+    scheme = getattr(mm_cfg, 'PASSWORD_HASH_SCHEME', 'pbkdf2_sha256')
+    context = _contexts.get(scheme)
+    if context is None:
+        schemes = [scheme] + [s for s in LEGACY_SCHEMES if s != scheme]
+        context = CryptContext(schemes=schemes, default=scheme,
+                               deprecated=['auto'])
+        _contexts[scheme] = context
+    return context
+
+
+def hash_password(plaintext):
+    """Return a salted hash of PLAINTEXT in the site's current scheme."""
+    return _context().hash(plaintext)
+
+
+def _legacy_md5_matches(plaintext, stored):
+    # Very old 2.1 lists kept the raw 16-byte MD5 digest, which a Python 2
+    # pickle hands us as text of 16 characters.
+    if len(stored) != 16:
+        return False
+    digest = hashlib.md5(plaintext.encode('utf-8')).digest()
+    return hmac.compare_digest(digest, stored.encode('latin-1', 'replace'))
+
+
+def verify(plaintext, stored):
+    """Check PLAINTEXT against the STORED hash.
+
+    Returns (ok, replacement): replacement is a new hash to store when the
+    stored one is in an outdated scheme, otherwise None.
+    """
+    if not stored or plaintext is None:
+        return False, None
+    if isinstance(stored, bytes):
+        stored = stored.decode('latin-1')
+    context = _context()
+    try:
+        ok, replacement = context.verify_and_update(plaintext, stored)
+    except ValueError:
+        # Not a hash passlib knows: try the raw MD5 form.
+        ok, replacement = _legacy_md5_matches(plaintext, stored), None
+        if ok:
+            replacement = context.hash(plaintext)
+    return ok, replacement
+
+
+def is_hashed(value):
+    """True if VALUE looks like a hash this module can verify."""
+    try:
+        return _context().identify(value) is not None
+    except (ValueError, TypeError):
+        return False

@@ -1,0 +1,1 @@
+"""GNU Mailman 2.1, on Python 3."""
