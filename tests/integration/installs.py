@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import stat
+import tempfile
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -76,15 +77,14 @@ def prepare_directory(path, group):
     path.chmod(0o2775)
 
 
-def open_up(path):
-    """Let other users reach PATH (pytest's temporary directories are 0700)."""
-    path = Path(path)
-    for parent in [path, *path.parents]:
-        if parent == Path('/'):
-            break
-        mode = stat.S_IMODE(parent.stat().st_mode)
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+def world_reachable_directory(prefix):
+    """A new directory under /tmp that other users can reach.  pytest's own
+    temporary directories sit under a 0700 directory that pytest resets at
+    every session start, so they cannot hold trees that the mail server's
+    or the web server's user must read."""
+    path = Path(tempfile.mkdtemp(prefix=f'mailman-{prefix}-', dir='/tmp'))
+    path.chmod(0o755)
+    return path
 
 
 @dataclass

@@ -16,8 +16,9 @@ import pytest
 
 from mmtest import need, need_root
 from installs import (build_and_install, configure, copy_source,
-                      current_group, current_user, ensure_user, open_up,
-                      prepare_directory, run, interpreter_under_test)
+                      current_group, current_user, ensure_user,
+                      prepare_directory, run, interpreter_under_test,
+                      world_reachable_directory)
 
 VERSION = '2.2.0a1'
 CGI_PAGES = ['admin', 'admindb', 'confirm', 'create', 'edithtml', 'listinfo',
@@ -70,7 +71,14 @@ def check_perms(install, *args):
 
 
 # ---------------------------------------------------------------- 1
-def test_unprivileged_install(tmp_path):
+@pytest.fixture
+def reachable_tmp():
+    path = world_reachable_directory('build')
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unprivileged_install(tmp_path, reachable_tmp):
     """Manual sections 2.2 to 4 as an ordinary user who owns the prefix:
     configure with the user's own names and groups, make install, and the
     tree is complete, check_perms is clean and bin/version answers."""
@@ -78,7 +86,7 @@ def test_unprivileged_install(tmp_path):
     if os.geteuid() == 0:
         # Root would pass every permission check; build as a real user.
         ensure_user(BUILD_USER, BUILD_USER)
-        open_up(tmp_path)
+        tmp_path = reachable_tmp
         owner = BUILD_USER
         user, group = BUILD_USER, BUILD_USER
         python = '/usr/bin/python3'    # pyenv's interpreters are under /root
@@ -113,13 +121,13 @@ def mailman_install(tmp_path_factory):
     prefix prepared as manual 2.2 says, with permission checks on."""
     need_root()
     ensure_user('mailman', 'mailman')
-    workdir = tmp_path_factory.mktemp('rootinstall')
-    open_up(workdir)
+    workdir = world_reachable_directory('root')
     prefix = workdir / 'mm'
     prepare_directory(prefix, 'mailman')
-    return build_and_install(workdir, '--with-mail-gid=mail',
-                             '--with-cgi-gid=www-data', prefix=prefix,
-                             python='/usr/bin/python3')
+    yield build_and_install(workdir, '--with-mail-gid=mail',
+                            '--with-cgi-gid=www-data', prefix=prefix,
+                            python='/usr/bin/python3')
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_root_install_is_clean(mailman_install):
