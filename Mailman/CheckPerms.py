@@ -62,6 +62,13 @@ def _mode_text(mode):
     return '%04o' % mode
 
 
+def _change_mode(path, add=0, remove=0):
+    """Add and remove mode bits, starting from the mode the file has now:
+    an earlier repair of the same file may already have changed it."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    os.chmod(path, (mode | add) & ~remove)
+
+
 def _group_name(gid):
     try:
         return grp.getgrgid(gid).gr_name
@@ -94,7 +101,7 @@ class Checker:
             self.report.problem(
                 f'{path}: {what} mode is {_mode_text(mode)}, '
                 f'needs at least {_mode_text(required)}',
-                lambda: os.chmod(path, mode | required))
+                lambda: _change_mode(path, add=required))
 
     def check_group(self, path, st):
         if self.gid is None or st.st_gid == self.gid:
@@ -128,12 +135,12 @@ class Checker:
                 self.report.problem(
                     f'{path}: private archives must not be readable by '
                     'other users (o+r)',
-                    lambda: os.chmod(path, mode & ~stat.S_IROTH))
+                    lambda: _change_mode(path, remove=stat.S_IROTH))
             elif mode & stat.S_IXOTH:
-                self.report.note(
-                    f'{path} is o+x: other local users can reach private '
-                    'archives whose names they know; see the installation '
-                    'manual, section 4, to close that')
+                self.report.warn(
+                    f'{path} is o+x: other local users can open private '
+                    'archives whose names they know.  On a shared system, '
+                    'see section 4 of the installation manual to close it.')
 
     def check_file(self, path, mode):
         name = os.path.basename(path)
@@ -159,7 +166,7 @@ class Checker:
                 self.report.problem(
                     f'{path}: wrapper must be setgid (mode is '
                     f'{_mode_text(mode)})',
-                    lambda: os.chmod(path, mode | stat.S_ISGID))
+                    lambda: _change_mode(path, add=stat.S_ISGID))
 
     def check_path(self, path):
         try:

@@ -52,8 +52,12 @@ def valid_list_name(name):
     only, within the length limit, and nothing that walks the file system."""
     if not name or name.startswith('.') or name != name.strip():
         return False
+    # ASCII only, compared in lower case: a case-insensitive regex would let
+    # Unicode look-alikes through (KELVIN SIGN folds to 'k').
+    if not name.isascii():
+        return False
     pattern = '%s+' % mm_cfg.ACCEPTABLE_LISTNAME_CHARACTERS
-    if not re.fullmatch(pattern, name, re.IGNORECASE):
+    if not re.fullmatch(pattern, name.lower()):
         return False
     if '/' in name or '\0' in name:
         return False
