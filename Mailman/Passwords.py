@@ -17,6 +17,13 @@ from Mailman import mm_cfg
 # 2.1 forms, recognised only to verify and then upgrade them.
 LEGACY_SCHEMES = ['hex_sha1', 'md5_crypt', 'des_crypt']
 
+# Converting a big 2.1 list's clear-text member passwords at full cost would
+# take minutes per 10,000 members, so that one-time conversion uses few
+# rounds; such a hash counts as outdated and is redone at full cost on the
+# member's next successful login.
+FULL_PBKDF2_ROUNDS = 29000
+QUICK_PBKDF2_ROUNDS = 1000
+
 _contexts = {}
 
 
@@ -24,15 +31,22 @@ def _context():
     scheme = getattr(mm_cfg, 'PASSWORD_HASH_SCHEME', 'pbkdf2_sha256')
     context = _contexts.get(scheme)
     if context is None:
-        schemes = [scheme] + [s for s in LEGACY_SCHEMES if s != scheme]
+        schemes = [scheme] + [s for s in ['pbkdf2_sha256'] + LEGACY_SCHEMES
+                              if s != scheme]
         context = CryptContext(schemes=schemes, default=scheme,
-                               deprecated=['auto'])
+                               deprecated=['auto'],
+                               pbkdf2_sha256__default_rounds=FULL_PBKDF2_ROUNDS,
+                               pbkdf2_sha256__min_rounds=FULL_PBKDF2_ROUNDS)
         _contexts[scheme] = context
     return context
 
 
-def hash_password(plaintext):
-    """Return a salted hash of PLAINTEXT in the site's current scheme."""
+def hash_password(plaintext, quick=False):
+    """Return a salted hash of PLAINTEXT in the site's current scheme.
+    QUICK: a cheap hash for bulk conversion of old clear-text passwords."""
+    if quick:
+        from passlib.hash import pbkdf2_sha256
+        return pbkdf2_sha256.using(rounds=QUICK_PBKDF2_ROUNDS).hash(plaintext)
     return _context().hash(plaintext)
 
 
@@ -64,6 +78,18 @@ def verify(plaintext, stored):
         if ok:
             replacement = context.hash(plaintext)
     return ok, replacement
+
+
+def constant_time_equal(a, b):
+    """Compare two secrets without leaking where they differ."""
+    return hmac.compare_digest(a.encode('utf-8'), b.encode('utf-8'))
+
+
+def is_modern_hash(value):
+    """True if VALUE is a hash in modular crypt form ($scheme$...), the only
+    form this release writes for member passwords.  Anything else stored as
+    a member password is 2.1's clear text."""
+    return isinstance(value, str) and value.startswith('$') and is_hashed(value)
 
 
 def is_hashed(value):

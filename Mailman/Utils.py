@@ -123,3 +123,181 @@ def check_global_password(response, siteadmin=True):
         except OSError:
             pass    # still a valid login; the upgrade waits for next time
     return ok
+
+
+# ------------------------------------------------------------------ addresses
+# Characters never allowed in an address Mailman accepts: they are either
+# illegal, or they make trouble in a shell, a header or an MTA's map.
+_BAD_ADDRESS_CHARS = re.compile(r'[][()<>|:;^,\\"\x00-\x1f\x7f-\uffff/]')
+_DOMAIN_LABEL = re.compile(r'[-a-z0-9]+', re.IGNORECASE)
+
+
+def ParseEmail(address):
+    """Split ADDRESS into (local part, [domain labels]); lower-cases the
+    domain."""
+    local, at, domain = address.rpartition('@')
+    if not at:
+        return address, []
+    return local, domain.lower().split('.')
+
+
+def ValidateEmail(address):
+    """Raise MMBadEmailError or MMHostileAddress unless ADDRESS is a plain
+    user@domain.tld address Mailman can safely accept."""
+    from Mailman import Errors
+    if not address or ' ' in address:
+        raise Errors.MMBadEmailError(address)
+    if _BAD_ADDRESS_CHARS.search(address) or address.startswith('-'):
+        raise Errors.MMHostileAddress(address)
+    local, labels = ParseEmail(address)
+    if not local or not labels or len(labels) < 2:
+        raise Errors.MMBadEmailError(address)
+    for label in labels:
+        if not label or label.startswith('-') or \
+                not _DOMAIN_LABEL.fullmatch(label):
+            raise Errors.MMHostileAddress(address)
+
+
+def get_site_email(hostname=None, extra=None):
+    """The site list's address (or its -EXTRA address) on HOSTNAME."""
+    hostname = hostname or mm_cfg.DEFAULT_EMAIL_HOST
+    local = mm_cfg.MAILMAN_SITE_LIST
+    if extra:
+        local = f'{local}-{extra}'
+    return f'{local}@{hostname}'
+
+
+def unique_message_id(mlist):
+    import email.utils
+    return email.utils.make_msgid(mlist.internal_name(),
+                                  domain=mlist.host_name)
+
+
+def ObscureEmail(address, for_text=False):
+    """Hide ADDRESS from address harvesters in pages."""
+    if for_text:
+        return address.replace('@', ' at ')
+    return address.replace('@', '--at--')
+
+
+def UnobscureEmail(address):
+    return address.replace('--at--', '@')
+
+
+def MakeRandomPassword(length=None):
+    """A random password; easy to type when USER_FRIENDLY_PASSWORDS."""
+    import secrets
+    import string
+    length = length or mm_cfg.MEMBER_PASSWORD_LENGTH
+    if mm_cfg.USER_FRIENDLY_PASSWORDS:
+        alphabet = 'abcdefghijkmnpqrstuvwxyz23456789'
+    else:
+        alphabet = string.ascii_letters + string.digits
+    return ''.join(secrets.choice(alphabet) for _ in range(length))
+
+
+# ------------------------------------------------------------------ languages
+def GetCharSet(language):
+    entry = mm_cfg.LC_DESCRIPTIONS.get(language)
+    return entry[1] if entry else 'us-ascii'
+
+
+def GetDirection(language):
+    entry = mm_cfg.LC_DESCRIPTIONS.get(language)
+    return entry[2] if entry and len(entry) > 2 else 'ltr'
+
+
+def GetLanguageDescr(language):
+    entry = mm_cfg.LC_DESCRIPTIONS.get(language)
+    return entry[0] if entry else language
+
+
+# ------------------------------------------------------------------ templates
+class SafeDict(dict):
+    """A dict for %-interpolation that leaves unknown keys as they were."""
+
+    def __missing__(self, key):
+        return '%(' + key + ')s'
+
+
+def findtext(templatefile, raw_dict=None, raw=False, lang=None, mlist=None):
+    """Find TEMPLATEFILE and return (text, path).
+
+    The search goes from the most specific place to the least: the list's
+    own directory, the list's virtual host, the site, the distribution; in
+    each, the asked-for language, then the list's, the server's and English.
+    """
+    if '/' in templatefile or templatefile.startswith('.'):
+        raise ValueError(f'bad template name: {templatefile!r}')
+    languages = []
+    for language in (lang, mlist.preferred_language if mlist else None,
+                     mm_cfg.DEFAULT_SERVER_LANGUAGE, 'en'):
+        if language and language not in languages:
+            languages.append(language)
+    directories = []
+    if mlist is not None:
+        directories.append(mlist.fullpath())
+        directories.append(os.path.join(mm_cfg.TEMPLATE_DIR, mlist.host_name))
+    directories.append(os.path.join(mm_cfg.TEMPLATE_DIR, 'site'))
+    directories.append(mm_cfg.TEMPLATE_DIR)
+    for language in languages:
+        for directory in directories:
+            path = os.path.join(directory, language, templatefile)
+            try:
+                with open(path, 'rb') as f:
+                    data = f.read()
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            charset = GetCharSet(language)
+            try:
+                text = data.decode('utf-8')
+            except UnicodeDecodeError:
+                text = data.decode(charset, 'replace')
+            if raw_dict is not None and not raw:
+                text = text % SafeDict(raw_dict)
+            return text, path
+    raise FileNotFoundError(f'no template {templatefile!r} for {languages}')
+
+
+def maketext(templatefile, dict=None, raw=False, lang=None, mlist=None):
+    """The template TEMPLATEFILE, with DICT's values filled in."""
+    return findtext(templatefile, dict or {}, raw, lang, mlist)[0]
+
+
+def wrap(text, column=70):
+    """Fill each paragraph of TEXT to COLUMN; indented lines stay as they
+    are."""
+    import textwrap
+    paragraphs = text.split('\n\n')
+    out = []
+    for paragraph in paragraphs:
+        if paragraph.startswith((' ', '\t')):
+            out.append(paragraph)
+        else:
+            out.append(textwrap.fill(paragraph, column))
+    return '\n\n'.join(out)
+
+
+def address_is_banned(address, patterns):
+    """True if ADDRESS matches one of PATTERNS: a plain address (compared
+    case-insensitively) or, starting with ^, a regular expression."""
+    lowered = address.lower()
+    for pattern in patterns:
+        if not pattern:
+            continue
+        if pattern.startswith('^'):
+            try:
+                if re.match(pattern, address, re.IGNORECASE):
+                    return True
+            except re.error:
+                continue    # a broken pattern bans nobody
+        elif pattern.lower() == lowered:
+            return True
+    return False
+
+
+def log_safe(text):
+    """TEXT with control characters escaped, fit for one log line."""
+    if text is None:
+        return ''
+    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))

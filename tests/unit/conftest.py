@@ -43,6 +43,9 @@ def _build_shadow_package():
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
     (package / 'Defaults.py').write_text(text, encoding='utf-8')
+    prefix = top / 'prefix'
+    prefix.mkdir()
+    (prefix / 'templates').symlink_to(REPO_ROOT / 'templates')
     (package / 'mm_cfg.py').write_text('from Mailman.Defaults import *\n',
                                        encoding='utf-8')
     return top

@@ -1,0 +1,1 @@
+"""Pipermail, the list archive.  The list mixin is Archiver.Archiver."""

@@ -1,0 +1,52 @@
+"""Reading the pickle files a list keeps (config.pck, request.pck,
+pending.pck), in our format or in the format Python 2 Mailman 2.1 wrote.
+
+Our files are pickles of plain data (protocol 4).  They are read with an
+unpickler that resolves only the few Mailman classes that may appear in
+them, so a damaged or planted file cannot run code.  Files in Python 2's
+protocols 0 to 2 are handed to Py2Pickle, which turns 2.1's byte strings
+and class paths into ours.
+"""
+
+import io
+import pickle
+
+# Classes our list files may contain, as (module, name).
+ALLOWED_CLASSES = {
+    ('Mailman.Bouncer', '_BounceInfo'),
+    ('Mailman.UserDesc', 'UserDesc'),
+    ('builtins', 'set'),
+    ('builtins', 'frozenset'),
+}
+
+
+class ListFileError(Exception):
+    """A list file could not be read; the message names the file."""
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in ALLOWED_CLASSES:
+            raise pickle.UnpicklingError(
+                f'{module}.{name} is not allowed in a list file')
+        return super().find_class(module, name)
+
+
+def is_python3_pickle(data):
+    return len(data) >= 2 and data[0] == 0x80 and data[1] >= 3
+
+
+def loads(data, name='<data>', charset_hint=None):
+    try:
+        if is_python3_pickle(data):
+            return _RestrictedUnpickler(io.BytesIO(data)).load()
+        from Mailman import Py2Pickle
+        return Py2Pickle.loads(data, charset_hint=charset_hint)
+    except Exception as error:
+        raise ListFileError(f'{name}: cannot be read: {error}') from error
+
+
+def load_pickle_file(path, charset_hint=None):
+    with open(path, 'rb') as f:
+        data = f.read()
+    return loads(data, path, charset_hint)

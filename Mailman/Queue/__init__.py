@@ -1,0 +1,1 @@
+"""Queues (qfiles/<name>/) and the runners that work them."""
