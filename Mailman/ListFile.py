@@ -50,3 +50,18 @@ def load_pickle_file(path, charset_hint=None):
     with open(path, 'rb') as f:
         data = f.read()
     return loads(data, path, charset_hint)
+
+
+def load_all(data, name='<data>'):
+    """Every pickle stored one after another in DATA (a queue file holds
+    the message and its metadata)."""
+    if not is_python3_pickle(data):
+        return [loads(data, name)]
+    stream = io.BytesIO(data)
+    objects = []
+    try:
+        while stream.tell() < len(data):
+            objects.append(_RestrictedUnpickler(stream).load())
+    except Exception as error:
+        raise ListFileError(f'{name}: cannot be read: {error}') from error
+    return objects

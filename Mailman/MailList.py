@@ -38,6 +38,7 @@ from Mailman.GatewayManager import GatewayManager
 from Mailman.ListAdmin import ListAdmin
 from Mailman.Logging.Syslog import syslog
 from Mailman.OldStyleMemberships import OldStyleMemberships
+from Mailman.Pending import Pending
 from Mailman.SecurityManager import SecurityManager
 from Mailman.TopicMgr import TopicMgr
 from Mailman.Version import DATA_FILE_VERSION
@@ -47,11 +48,11 @@ STATE_MODE = 0o660
 LIST_DIR_MODE = 0o2775
 
 _MIXINS = (ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
-           GatewayManager, Autoresponder, TopicMgr, Archiver)
+           GatewayManager, Autoresponder, TopicMgr, Pending, Archiver)
 
 
 class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
-               GatewayManager, Autoresponder, TopicMgr, Archiver):
+               GatewayManager, Autoresponder, TopicMgr, Pending, Archiver):
 
     def __init__(self, name=None, lock=1):
         # Everything until InitTempVars is process-local, not list state.
