@@ -56,10 +56,13 @@ DEFAULT_LOCK_LIFETIME = 15
 # clocks that disagree between NFS clients.  lock() reads this at call time.
 CLOCK_SLOP = 10
 
-# Waiters sleep a random time in this range (seconds) between attempts, so
-# that they do not all wake together.
+# Waiters sleep a random time between attempts, so that they do not all
+# wake together.  2.1 always slept 0.01 to 2.01 s, which made a busy list
+# (runners, web pages and cron at once) wait seconds for locks held for
+# milliseconds; we start short and double the range up to 2.01 s.
 _SLEEP_MIN = 0.01
 _SLEEP_MAX = 2.01
+_SLEEP_FIRST_MAX = 0.05
 # How often _take_possession() looks for the parent's hand-off.
 _POSSESSION_POLL = 0.05
 # Lock files are group-writable, as 2.1 made them with umask 002.
@@ -159,6 +162,7 @@ class LockFile:
         self._claimfile = self._claim_name(os.getpid())
         self._claim_pid = os.getpid()
         acquired = False
+        longest_pause = _SLEEP_FIRST_MAX
         try:
             self._write_claim()
             while True:
@@ -178,7 +182,8 @@ class LockFile:
                 if time.time() > seen.st_mtime + CLOCK_SLOP:
                     self._break(seen)
                     continue
-                pause = random.uniform(_SLEEP_MIN, _SLEEP_MAX)
+                pause = random.uniform(_SLEEP_MIN, longest_pause)
+                longest_pause = min(_SLEEP_MAX, longest_pause * 2)
                 if deadline is not None:
                     pause = min(pause, max(0.0, deadline - time.monotonic()))
                 time.sleep(pause)

@@ -184,6 +184,12 @@ class Installer:
                                       os.path.join(target_dir, file_name),
                                       SOURCE_MODE)
 
+    def site_data(self):
+        """data/sitelist.cfg: the settings for the site list."""
+        self.install_file(self.source('misc', 'sitelist.cfg'), self.staged(
+            os.path.join(self.var_prefix, 'data', 'sitelist.cfg')),
+            SOURCE_MODE)
+
     def wrappers(self):
         mail_dir = self.staged(os.path.join(self.exec_prefix, 'mail'))
         self.install_file(self.source('src', 'mailman'),
@@ -243,6 +249,7 @@ class Installer:
         self.package()
         self.programs()
         self.data_files()
+        self.site_data()
         self.wrappers()
         self.dependencies()
         self.compile_and_settle()

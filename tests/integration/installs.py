@@ -102,6 +102,18 @@ class Install:
         return run([str(self.prefix / 'bin' / program), *map(str, args)],
                    cwd=self.prefix, check=False, **kwargs)
 
+    def python(self, code, *args, check=True, **kwargs):
+        """Run Python CODE with the installed interpreter, as the installed
+        scripts run: -S, from bin/, after `import paths`."""
+        python = self.configured_python()
+        return run([python, '-S', '-c', 'import paths\n' + code,
+                    *map(str, args)], cwd=self.prefix / 'bin', check=check,
+                   **kwargs)
+
+    def configured_python(self):
+        first = (self.prefix / 'bin' / 'version').read_text().splitlines()[0]
+        return first[2:].strip()
+
     def make(self, *args, check=True):
         return run(self.user_command + ['make', *args], cwd=self.source,
                    check=check)
