@@ -256,7 +256,16 @@ class Installer:
         where = self.staged(self.prefix)
         print(f'Mailman is installed in {where}.')
         if not self.destdir:
+            self.update_site_data()
             print(f'Check it with: cd {self.prefix} && bin/check_perms')
+
+    def update_site_data(self):
+        """As 2.1 did, run bin/update: lists from older releases are
+        upgraded right away, not on first use."""
+        update = os.path.join(self.prefix, 'bin', 'update')
+        if subprocess.run([sys.executable, update]).returncode != 0:
+            raise InstallError('bin/update could not upgrade every list; '
+                               'see its messages above')
 
 
 def main():

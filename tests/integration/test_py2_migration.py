@@ -156,3 +156,18 @@ def test_unreadable_list_file_is_an_error_naming_it(site_install):
     assert result.returncode != 0
     assert 'MMCorruptListDatabaseError' in result.stderr
     assert str(directory / 'config.pck') in result.stderr
+
+
+def test_bin_update_upgrades_every_list(site_install):
+    directory = install_old_list(site_install, 'py2-update',
+                                 'config-v112-p1.pck')
+    result = site_install.bin('update', '-f')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Updating mailing list: py2-update' in result.stdout
+    data = (directory / 'config.pck').read_bytes()
+    assert data[:2] == b'\x80\x04'
+    assert b'alicepw' not in data
+    stamp = site_install.var_prefix / 'data' / 'last_mailman_version'
+    assert stamp.read_text().startswith('0x')
+    again = site_install.bin('update')
+    assert 'No updates are necessary' in again.stdout
