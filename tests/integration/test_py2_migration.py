@@ -149,10 +149,13 @@ def test_unreadable_list_file_is_an_error_naming_it(site_install):
     name = 'py2-broken'
     directory = install_old_list(site_install, name, 'config-v112-p2.pck')
     (directory / 'config.pck').write_bytes(b'\x80\x02garbage that is not a pickle')
-    result = site_install.python(
-        'import sys\n'
-        'from Mailman.MailList import MailList\n'
-        'MailList(sys.argv[1], lock=0)\n', name, check=False)
+    try:
+        result = site_install.python(
+            'import sys\n'
+            'from Mailman.MailList import MailList\n'
+            'MailList(sys.argv[1], lock=0)\n', name, check=False)
+    finally:
+        shutil.rmtree(directory)    # other tests upgrade every list
     assert result.returncode != 0
     assert 'MMCorruptListDatabaseError' in result.stderr
     assert str(directory / 'config.pck') in result.stderr
