@@ -450,15 +450,18 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
                                 'subscription notification', address, whence)
 
     def ApprovedDeleteMember(self, name, whence=None, admin_notif=None,
-                             userack=True):
-        """Remove member NAME.  The list must be locked."""
+                             userack=None):
+        """Remove member NAME.  The list must be locked.  USERACK: send the
+        goodbye notice (None: as send_goodbye_msg says)."""
         assert self.Locked()
         address = self.getMemberCPAddress(name)
         language = self.getMemberLanguage(name)
         self.removeMember(name)
         if admin_notif is None:
             admin_notif = self.admin_notify_mchanges
-        if userack and self.send_goodbye_msg:
+        if userack is None:
+            userack = self.send_goodbye_msg
+        if userack:
             self.SendUnsubscribeAck(address, language)
         if admin_notif:
             self._notify_owners('adminunsubscribeack.txt',

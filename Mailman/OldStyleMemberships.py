@@ -189,11 +189,13 @@ class OldStyleMemberships(MemberAdaptor.MemberAdaptor):
         realname = mlist.usernames.get(key)
         topics = mlist.topics_userinterest.get(key)
         status = mlist.delivery_status.get(key)
+        newkey = newaddress.lower()
+        # Check before removing anything: a refused change must leave the
+        # member as they were.
+        if newkey != key and self.isMember(newaddress):
+            raise Errors.MMAlreadyAMember(newaddress)
         if not nodelete:
             self.removeMember(key)
-        newkey = newaddress.lower()
-        if self.isMember(newaddress):
-            raise Errors.MMAlreadyAMember(newaddress)
         value = 0 if newaddress == newkey else newaddress
         (mlist.digest_members if digest else mlist.members)[newkey] = value
         if password:
