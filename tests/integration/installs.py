@@ -5,7 +5,6 @@ import grp
 import os
 import pwd
 import shutil
-import stat
 import tempfile
 import subprocess
 import sys

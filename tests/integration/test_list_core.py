@@ -8,9 +8,7 @@ import signal
 import subprocess
 import time
 
-import pytest
 
-from installs import run
 
 
 def newlist(install, name, *extra, owner='owner@example.com', password='s3cret'):
