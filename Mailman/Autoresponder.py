@@ -7,7 +7,8 @@ class Autoresponder:
     def InitVars(self):
         self.autorespond_postings = 0
         self.autorespond_admin = 0
-        # 2: also answer requests, and discard them (2.1's "Yes, w/discard").
+        # 0 no, 1 answer and discard (2.1's "Yes, w/discard"), 2 answer and
+        # forward.
         self.autorespond_requests = 0
         self.autoresponse_postings_text = ''
         self.autoresponse_admin_text = ''

@@ -20,3 +20,19 @@ class Digester:
         self.digest_members = {}
         self.next_digest_number = 1
         self.digest_last_sent_at = 0
+
+    def bump_digest_volume(self):
+        """Start a new digest volume: the volume number goes up by one and
+        issues are counted from 1 again.  The list must be locked."""
+        self.volume += 1
+        self.next_digest_number = 1
+
+    def send_digest_now(self):
+        """Send the digest of the posts collected so far, if there are any
+        (cron/senddigests and the admin page call this; the size trigger
+        is in Handlers/ToDigest).  Returns True if a digest was queued.
+        The list must be locked; the caller saves it."""
+        # Imported here: the digest builder is a pipeline handler, which
+        # the list core must not pull in when it is loaded.
+        from Mailman.Handlers import ToDigest
+        return ToDigest.send_digests(self)

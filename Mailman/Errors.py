@@ -55,6 +55,10 @@ class MembershipIsBanned(MMMemberError):
     pass
 
 
+class HostileSubscriptionError(MMMemberError):
+    """An invitation to one list was used to join another."""
+
+
 class MMBadPasswordError(MMMemberError):
     pass
 
@@ -145,6 +149,10 @@ class HoldMessage(HandlerError):
 
 class DiscardMessage(HandlerError):
     """The message is dropped without notice (it is logged)."""
+
+
+class LoopError(DiscardMessage):
+    """The message has already been through this list (X-BeenThere)."""
 
 
 class RejectMessage(HandlerError):

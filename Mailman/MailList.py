@@ -140,9 +140,19 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
         return f'noreply@{self.host_name}'
 
     def GetConfirmJoinSubject(self, listname, cookie):
+        # With VERP_CONFIRMATIONS the cookie travels in the reply address,
+        # so the subject can be readable, as in 2.1.
+        if mm_cfg.VERP_CONFIRMATIONS and cookie:
+            from Mailman.i18n import _
+            return _('Your confirmation is required to join the %s mailing '
+                     'list') % listname
         return f'confirm {cookie}'
 
     def GetConfirmLeaveSubject(self, listname, cookie):
+        if mm_cfg.VERP_CONFIRMATIONS and cookie:
+            from Mailman.i18n import _
+            return _('Your confirmation is required to leave the %s mailing '
+                     'list') % listname
         return f'confirm {cookie}'
 
     def GetScriptURL(self, target, absolute=0):
@@ -425,9 +435,18 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
         language = getattr(userdesc, 'language', None) or \
             self.preferred_language
         password = getattr(userdesc, 'password', None)
-        self.addNewMember(address, digest=digest, password=password,
+        # A password that is already a hash (see "Subscription and
+        # membership flows" below) is stored as it is.
+        from Mailman import Passwords
+        prehashed = bool(password) and (
+            getattr(userdesc, 'password_hashed', False)
+            or Passwords.is_modern_hash(password))
+        self.addNewMember(address, digest=digest,
+                          password=None if prehashed else password,
                           language=language,
                           realname=getattr(userdesc, 'fullname', None) or None)
+        if prehashed:
+            self.passwords[address.lower()] = password
         for flag in mm_cfg.OPTINFO.values():
             if flag and self.new_member_options & flag:
                 self.setMemberOption(address, flag, 1)
@@ -481,6 +500,626 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
         subject = f'{self.real_name} {_(what)}'
         Message.OwnerNotification(self, subject, text).send(self)
 
+    # ====================================================================
+    # Subscription and membership flows
+    #
+    # What members and would-be members ask for by mail or on the web, and
+    # what the list does about it: subscribe (AddMember), unsubscribe
+    # (DeleteMember, ConfirmUnsubscription), change of address, invitations,
+    # confirmations of every pending operation (ProcessConfirmation), and
+    # the password reset that replaces 2.1's clear-text reminders.  (The
+    # cap on automatic replies, autorespondToSender, is in ListAdmin.)
+    # Used by Mailman/Commands, the web pages and bin/ scripts.  Every
+    # method here that changes anything needs the list lock.
+    #
+    # Passwords never wait in clear text.  A subscription pending
+    # confirmation (pending.pck) carries a UserDesc whose password is
+    # Passwords.hash_password() of the chosen one, with
+    # userdesc.password_hashed = True; a subscription held for approval
+    # hands HoldSubscription() that same hash.  ApprovedAddMember() stores
+    # such a hash as it is (passwords[key] = hash) instead of hashing it
+    # again; it recognises it by the password_hashed flag, or by the hash
+    # form itself when the record comes back from request.pck.
+    # ====================================================================
+    def _own_address_locals(self):
+        name = self.internal_name()
+        return {name} | {f'{name}-{extra}' for extra in (
+            'admin', 'bounces', 'confirm', 'join', 'leave', 'owner',
+            'request', 'subscribe', 'unsubscribe')}
+
+    def IsListOwnAddress(self, address):
+        """True if ADDRESS is one of this list's own addresses (also in
+        the VERP'd forms list-bounces+x and list-confirm+cookie)."""
+        local, at, domain = (address or '').lower().rpartition('@')
+        if not at or domain != self.host_name.lower():
+            return False
+        return local.split('+', 1)[0] in self._own_address_locals()
+
+    @staticmethod
+    def _canonical_address(address):
+        """ADDRESS stripped, with its domain in lower case."""
+        address = (address or '').strip()
+        local, at, domain = address.rpartition('@')
+        return f'{local}@{domain.lower()}' if at else address
+
+    def HasAutoApprovedSender(self, sender):
+        """True if SENDER's subscription needs no approval: it matches an
+        address or ^regexp of subscribe_auto_approval, or is a member of a
+        list named there as @listname."""
+        for entry in self.subscribe_auto_approval or []:
+            entry = (entry or '').strip()
+            if not entry:
+                continue
+            if entry.startswith('@'):
+                name = entry[1:].lower()
+                if name == self.internal_name():
+                    continue
+                if not Utils.list_exists(name):
+                    continue
+                try:
+                    other = MailList(name, lock=0)
+                except Errors.MMListError:
+                    continue
+                if not other.isMember(sender):
+                    continue
+            elif not Utils.address_is_banned(sender, [entry]):
+                # address_is_banned is the plain-or-^regexp matcher.
+                continue
+            syslog('vette', '%s: auto approved subscribe from %s',
+                   self.internal_name(), Utils.log_safe(sender))
+            return True
+        return False
+
+    def _pending_for(self, address, ops):
+        """True if a confirmation of one of OPS for ADDRESS is pending."""
+        from Mailman import Pending
+        address = address.lower()
+        for entry in self.pend_cookies().values():
+            op, data = entry[0], entry[1:]
+            if op not in ops or not data:
+                continue
+            if op == Pending.SUBSCRIPTION:
+                who = getattr(data[0], 'address', '')
+            else:
+                who = data[0]
+            if isinstance(who, str) and who.lower() == address:
+                return True
+        return False
+
+    def _held_subscription_for(self, address):
+        for request_id in self.GetSubscriptionIds():
+            try:
+                record = self.GetRecord(request_id)
+            except KeyError:
+                continue
+            if len(record) > 1 and str(record[1]).lower() == address.lower():
+                return True
+        return False
+
+    def _held_unsubscription_for(self, address):
+        for request_id in self.GetUnsubscriptionIds():
+            try:
+                record = self.GetRecord(request_id)
+            except KeyError:
+                continue
+            if str(record).lower() == address.lower():
+                return True
+        return False
+
+    def _send_confirmation(self, template, recipient, address, cookie,
+                           lang, remote=None, subject=None, sender=None,
+                           extra=None):
+        """Mail RECIPIENT the request to confirm COOKIE, from TEMPLATE."""
+        from Mailman import Message
+        from Mailman.i18n import _
+        confirmurl = '%s/%s' % (self.GetScriptURL('confirm', absolute=1),
+                                cookie)
+        days = int(mm_cfg.PENDING_REQUEST_LIFE / 86400 + 0.5)
+        values = {
+            'email': address,
+            'listaddr': self.GetListEmail(),
+            'listname': self.real_name,
+            'hostname': self.host_name,
+            'cookie': cookie,
+            'requestaddr': self.getListAddress('request'),
+            'confirmaddr': self.GetRequestEmail(cookie),
+            'remote': (_(' from %(remote)s') % {'remote': remote}
+                       if remote else ''),
+            'listadmin': self.GetOwnerEmail(),
+            'listowner': self.GetOwnerEmail(),
+            'confirmurl': confirmurl,
+            'days': days,
+        }
+        values.update(extra or {})
+        text = (values.pop('text', '') or '') + Utils.maketext(
+            template, values, lang=lang, mlist=self)
+        if sender is None:
+            sender = self.GetRequestEmail(cookie)
+        if subject is None:
+            subject = self.GetConfirmJoinSubject(self.real_name, cookie)
+        msg = Message.UserNotification(recipient, sender, subject, text,
+                                       lang)
+        msg['Reply-To'] = sender
+        msg.send(self)
+
+    def AddMember(self, userdesc, remote=None):
+        """Subscribe USERDESC as the list's subscribe_policy says.
+
+        REMOTE says where the request came from (an address or a host),
+        for the logs and the confirmation text.  Returns when the address
+        was subscribed at once; otherwise raises MMSubscribeNeedsConfirmation
+        (a confirmation was mailed) or MMNeedApproval (the request waits for
+        a moderator).  Refusals: MMBadEmailError, MMHostileAddress,
+        MembershipIsBanned, MMAlreadyAMember, MMAlreadyPending,
+        CantDigestError, MustDigestError.
+        """
+        from Mailman import Passwords
+        from Mailman import Pending
+        from Mailman.UserDesc import UserDesc
+        from Mailman.i18n import _
+        assert self.Locked()
+        address = self._canonical_address(getattr(userdesc, 'address', ''))
+        Utils.ValidateEmail(address)
+        if self.IsListOwnAddress(address):
+            raise Errors.MMBadEmailError(
+                _('a list cannot be subscribed to itself'))
+        if self.IsBanned(address):
+            syslog('vette', '%s banned subscription: %s%s',
+                   self.internal_name(), Utils.log_safe(address),
+                   f' (from {Utils.log_safe(remote)})' if remote else '')
+            raise Errors.MembershipIsBanned(address)
+        if self.isMember(address):
+            raise Errors.MMAlreadyAMember(address)
+        digest = getattr(userdesc, 'digest', None)
+        if digest is None:
+            digest = self.digest_is_default
+        digest = bool(digest)
+        if digest and not self.digestable:
+            raise Errors.CantDigestError(address)
+        if not digest and not self.nondigestable:
+            raise Errors.MustDigestError(address)
+        language = getattr(userdesc, 'language', None)
+        if language not in self.GetAvailableLanguages():
+            language = self.preferred_language
+        fullname = getattr(userdesc, 'fullname', '') or ''
+        password = getattr(userdesc, 'password', None)
+        # Without a chosen password the member gets none (2.1 made up a
+        # random one): the welcome says how to set one (a reset link).
+        if not password:
+            hashed = None
+        elif getattr(userdesc, 'password_hashed', False):
+            hashed = password
+        else:
+            hashed = Passwords.hash_password(password)
+        # A fresh record: the caller's may carry the clear password.
+        pending = UserDesc(address, fullname, hashed, digest, language)
+        pending.password_hashed = True
+        policy = self.subscribe_policy
+        if policy == 0 and not mm_cfg.ALLOW_OPEN_SUBSCRIBE:
+            policy = 1      # open lists need the site's permission
+        who = f'{fullname} <{address}>' if fullname else address
+        if policy == 0:
+            self.ApprovedAddMember(pending, whence=remote or '')
+            return
+        if policy in (1, 3):
+            if mm_cfg.REFUSE_SECOND_PENDING and \
+                    self._pending_for(address, (Pending.SUBSCRIPTION,)):
+                raise Errors.MMAlreadyPending(address)
+            cookie = self.pend_new(Pending.SUBSCRIPTION, pending)
+            self._send_confirmation('verify.txt',
+                                    self.GetMemberAdminEmail(address),
+                                    address, cookie, language, remote)
+            syslog('subscribe', '%s: pending %s%s', self.internal_name(),
+                   Utils.log_safe(who),
+                   f' {Utils.log_safe(remote)}' if remote else '')
+            raise Errors.MMSubscribeNeedsConfirmation(address)
+        # Approval by a moderator (policy 2).
+        if self.HasAutoApprovedSender(address):
+            self.ApprovedAddMember(pending, whence=remote or '')
+            return
+        if mm_cfg.REFUSE_SECOND_PENDING and \
+                self._held_subscription_for(address):
+            raise Errors.MMAlreadyPending(address)
+        self.HoldSubscription(address, fullname, hashed, digest, language)
+        raise Errors.MMNeedApproval(
+            _('subscriptions to %(listname)s require moderator approval')
+            % {'listname': self.real_name})
+
+    def DeleteMember(self, name, whence=None, admin_notif=None,
+                     userack=True):
+        """Unsubscribe NAME, or when unsubscribe_policy asks for it, hold
+        the request for a moderator and raise MMNeedApproval."""
+        from Mailman.i18n import _
+        assert self.Locked()
+        if not self.isMember(name):
+            raise Errors.NotAMemberError(name)
+        if not self.unsubscribe_policy:
+            self.ApprovedDeleteMember(name, whence, admin_notif, userack)
+            return
+        address = self.getMemberCPAddress(name)
+        if not self._held_unsubscription_for(address):
+            self.HoldUnsubscription(address)
+        raise Errors.MMNeedApproval(
+            _('unsubscriptions from %(listname)s require moderator approval')
+            % {'listname': self.real_name})
+
+    def ConfirmUnsubscription(self, addr, lang=None, remote=None):
+        """Mail member ADDR a request to confirm leaving the list."""
+        from Mailman import Pending
+        assert self.Locked()
+        if not self.isMember(addr):
+            raise Errors.NotAMemberError(addr)
+        addr = self.getMemberCPAddress(addr)
+        if mm_cfg.REFUSE_SECOND_PENDING and \
+                self._pending_for(addr, (Pending.UNSUBSCRIPTION,)):
+            raise Errors.MMAlreadyPending(addr)
+        if lang is None:
+            lang = self.getMemberLanguage(addr)
+        cookie = self.pend_new(Pending.UNSUBSCRIPTION, addr)
+        self._send_confirmation(
+            'unsub.txt', self.GetMemberAdminEmail(addr), addr, cookie, lang,
+            remote, subject=self.GetConfirmLeaveSubject(self.real_name,
+                                                        cookie))
+        syslog('subscribe', '%s: pending unsubscription of %s%s',
+               self.internal_name(), Utils.log_safe(addr),
+               f' {Utils.log_safe(remote)}' if remote else '')
+        return cookie
+
+    def ChangeMemberAddress(self, oldaddr, newaddr, globally=False):
+        """Ask NEWADDR to confirm that member OLDADDR moves there (on every
+        list of this host where OLDADDR is a member, when GLOBALLY)."""
+        from Mailman import Pending
+        from Mailman.i18n import _
+        assert self.Locked()
+        newaddr = self._canonical_address(newaddr)
+        Utils.ValidateEmail(newaddr)
+        if not self.isMember(oldaddr):
+            raise Errors.NotAMemberError(oldaddr)
+        if self.IsListOwnAddress(newaddr):
+            raise Errors.MMBadEmailError(
+                _('a list cannot be subscribed to itself'))
+        if not globally and self.isMember(newaddr) and \
+                newaddr.lower() != oldaddr.lower():
+            raise Errors.MMAlreadyAMember(newaddr)
+        if self.IsBanned(newaddr):
+            syslog('vette', '%s banned address change: %s -> %s',
+                   self.internal_name(), Utils.log_safe(oldaddr),
+                   Utils.log_safe(newaddr))
+            raise Errors.MembershipIsBanned(newaddr)
+        oldaddr = self.getMemberCPAddress(oldaddr)
+        cookie = self.pend_new(Pending.CHANGE_OF_ADDRESS, oldaddr, newaddr,
+                               bool(globally))
+        self._send_confirmation('verify.txt', newaddr, newaddr, cookie,
+                                self.getMemberLanguage(oldaddr))
+        return cookie
+
+    def _move_member(self, oldaddr, newaddr):
+        """Change OLDADDR to NEWADDR here; when NEWADDR is already another
+        member, just drop OLDADDR."""
+        cpold = self.getMemberCPAddress(oldaddr)
+        if cpold == newaddr:
+            return
+        if newaddr.lower() != cpold.lower() and self.isMember(newaddr):
+            self.removeMember(oldaddr)
+            syslog('subscribe', '%s: %s removed, %s already a member',
+                   self.internal_name(), Utils.log_safe(cpold),
+                   Utils.log_safe(newaddr))
+            return
+        # (A change of case only is a change of address too.)
+        self.changeMemberAddress(oldaddr, newaddr)
+        self.log_and_notify_admin(cpold, newaddr)
+
+    def ApprovedChangeMemberAddress(self, oldaddr, newaddr, globally=False):
+        """Move member OLDADDR to NEWADDR without confirmation; with
+        GLOBALLY also on the other lists of this host OLDADDR belongs to."""
+        assert self.Locked()
+        if self.IsBanned(newaddr):
+            syslog('vette', '%s banned address change: %s -> %s',
+                   self.internal_name(), Utils.log_safe(oldaddr),
+                   Utils.log_safe(newaddr))
+            raise Errors.MembershipIsBanned(newaddr)
+        self._move_member(oldaddr, newaddr)
+        if not globally:
+            return
+        for name in Utils.list_names():
+            if name == self.internal_name():
+                continue
+            try:
+                other = MailList(name, lock=0)
+            except Errors.MMListError:
+                continue
+            if other.host_name != self.host_name or \
+                    not other.isMember(oldaddr) or other.IsBanned(newaddr):
+                continue
+            other.Lock()
+            try:
+                if other.isMember(oldaddr):
+                    other._move_member(oldaddr, newaddr)
+                    other.Save()
+            finally:
+                other.Unlock()
+
+    def log_and_notify_admin(self, oldaddr, newaddr):
+        """Log a change of member address; tell the owners if they want
+        to hear about membership changes."""
+        from Mailman import Message
+        from Mailman.i18n import _
+        syslog('subscribe', '%s: changed member address from %s to %s',
+               self.internal_name(), Utils.log_safe(oldaddr),
+               Utils.log_safe(newaddr))
+        if not self.admin_notify_mchanges:
+            return
+        text = Utils.maketext('adminaddrchgack.txt', {
+            'name': self.getMemberName(newaddr) or '',
+            'oldaddr': oldaddr, 'newaddr': newaddr,
+            'listname': self.real_name}, mlist=self)
+        subject = _('%(listname)s address change notification') % {
+            'listname': self.real_name}
+        Message.OwnerNotification(self, subject, text).send(self)
+
+    def InviteNewMember(self, userdesc, text=''):
+        """Invite USERDESC: a pending subscription the invitee confirms
+        (no approval needed then, whatever the policy); TEXT goes before
+        the invitation."""
+        from Mailman import Passwords
+        from Mailman import Pending
+        from Mailman.UserDesc import UserDesc
+        assert self.Locked()
+        address = self._canonical_address(getattr(userdesc, 'address', ''))
+        Utils.ValidateEmail(address)
+        if self.IsListOwnAddress(address):
+            raise Errors.MMBadEmailError(address)
+        if self.IsBanned(address):
+            raise Errors.MembershipIsBanned(address)
+        if self.isMember(address):
+            raise Errors.MMAlreadyAMember(address)
+        password = getattr(userdesc, 'password', None)
+        digest = getattr(userdesc, 'digest', None)
+        if digest is None:
+            digest = self.digest_is_default
+        language = getattr(userdesc, 'language', None)
+        if language not in self.GetAvailableLanguages():
+            language = self.preferred_language
+        pending = UserDesc(
+            address, getattr(userdesc, 'fullname', '') or '',
+            Passwords.hash_password(password) if password else None,
+            bool(digest), language)
+        pending.password_hashed = True
+        # Only invitations carry this: the name of the inviting list.
+        pending.invitation = self.internal_name()
+        cookie = self.pend_new(Pending.SUBSCRIPTION, pending)
+        self._send_confirmation('invite.txt', address, address, cookie,
+                                language, extra={'text': text})
+        syslog('subscribe', '%s: invited %s', self.internal_name(),
+               Utils.log_safe(address))
+        return cookie
+
+    def SendHostileSubscriptionNotice(self, listname, address):
+        """Tell the owners of this list and of LISTNAME that ADDRESS tried
+        to use an invitation to LISTNAME for this list."""
+        from Mailman import Message
+        from Mailman.i18n import _
+        syslog('mischief', '%s: invitation to %s misused by %s',
+               self.internal_name(), Utils.log_safe(listname),
+               Utils.log_safe(address))
+        text = _('%(address)s was invited to the %(invited)s list, but '
+                 'tried to use the invitation to join %(listname)s.  The '
+                 'invitation was discarded.') % {
+                     'address': address, 'invited': listname,
+                     'listname': self.real_name}
+        subject = _('Misused invitation to %(listname)s') % {
+            'listname': listname}
+        Message.OwnerNotification(self, subject, Utils.wrap(text)).send(self)
+        if listname != self.internal_name() and Utils.list_exists(listname):
+            try:
+                other = MailList(listname, lock=0)
+            except Errors.MMListError:
+                return
+            Message.OwnerNotification(other, subject,
+                                      Utils.wrap(text)).send(other)
+
+    def SendPasswordReset(self, address, remote=None):
+        """Mail member ADDRESS a one-time link (and cookie) with which to
+        choose a new password.  Passwords are never mailed."""
+        from Mailman import Pending
+        from Mailman.i18n import _
+        assert self.Locked()
+        if not self.isMember(address):
+            raise Errors.NotAMemberError(address)
+        address = self.getMemberCPAddress(address)
+        lang = self.getMemberLanguage(address)
+        cookie = self.pend_new(Pending.PASSWORD_RESET, address)
+        # Not "confirm <cookie>": a plain reply would confirm without the
+        # new password; and the request address rather than the VERP'd
+        # confirm address, for the same reason.
+        subject = _('Your password reset for the %(listname)s mailing '
+                    'list') % {'listname': self.real_name}
+        self._send_confirmation('passwordreset.txt',
+                                self.GetMemberAdminEmail(address), address,
+                                cookie, lang, remote, subject=subject,
+                                sender=self.GetRequestEmail())
+        syslog('subscribe', '%s: password reset mailed to %s%s',
+               self.internal_name(), Utils.log_safe(address),
+               f' (asked by {Utils.log_safe(remote)})' if remote else '')
+        return cookie
+
+    @staticmethod
+    def _approval_password(msg):
+        """The password of an Approved:/Approve: header, or of such a line
+        opening the first text/plain part of MSG; None if there is none."""
+        import email.iterators
+        for header in ('approved', 'approve', 'x-approved', 'x-approve'):
+            value = msg.get(header)
+            if value:
+                return str(value).strip()
+        for part in email.iterators.typed_subpart_iterator(msg, 'text',
+                                                           'plain'):
+            payload = part.get_payload(decode=True) or b''
+            charset = part.get_content_charset('us-ascii')
+            try:
+                text = payload.decode(charset, 'replace')
+            except LookupError:
+                text = payload.decode('us-ascii', 'replace')
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                key, colon, value = line.partition(':')
+                if colon and key.strip().lower() in ('approve', 'approved'):
+                    return value.strip()
+                return None
+            return None
+        return None
+
+    def ProcessConfirmation(self, cookie, context=None):
+        """Carry out what COOKIE was pending for.
+
+        CONTEXT is the confirming mail (a Message), or from the web a
+        UserDesc with the choices made there (name, digest, language, a
+        new password).  Returns a tuple that starts with the op, as 2.1:
+          S  (op, address, None, digest, language)
+          U  (op, address)
+          C  (op, oldaddress, newaddress)
+          H  (op,)
+          E  (op, address)
+          P  (op, address)     a probe: nothing to do, the cookie stays
+          R  (op, address)     the password was reset
+        Raises MMBadConfirmation for an unknown or expired cookie, and as
+        the operation needs: MMNeedApproval, MMAlreadyAMember,
+        NotAMemberError, MembershipIsBanned, HostileSubscriptionError,
+        MMBadPasswordError (held message: wrong approval password; the
+        cookie stays), PasswordError (reset without a new password; the
+        cookie stays).
+        """
+        import email.message
+        from Mailman import MemberAdaptor
+        from Mailman import Passwords
+        from Mailman import Pending
+        from Mailman.UserDesc import UserDesc
+        from Mailman.i18n import _
+        assert self.Locked()
+        record = self.pend_confirm(cookie)
+        if record is None or not isinstance(record, tuple) or not record:
+            raise Errors.MMBadConfirmation(f'no pending request {cookie}')
+        op, data = record[0], record[1:]
+        from_mail = isinstance(context, email.message.Message)
+        if op == Pending.SUBSCRIPTION:
+            if not data or not hasattr(data[0], 'address'):
+                raise Errors.MMBadConfirmation(f'bad subscription {data!r}')
+            userdesc = data[0]
+            address = userdesc.address
+            whence = 'via email confirmation'
+            if getattr(userdesc, 'password', None) and \
+                    not getattr(userdesc, 'password_hashed', False):
+                # A request pended by 2.1, with the password in clear.
+                userdesc.password = Passwords.hash_password(
+                    userdesc.password)
+                userdesc.password_hashed = True
+            if isinstance(context, UserDesc):
+                override = UserDesc()
+                override += context
+                if getattr(override, 'password', None):
+                    if not getattr(context, 'password_hashed', False):
+                        override.password = Passwords.hash_password(
+                            override.password)
+                    userdesc.password_hashed = True
+                userdesc += override
+                userdesc.address = address
+                whence = 'via web confirmation'
+            invitation = getattr(userdesc, 'invitation', None)
+            if invitation:
+                if invitation != self.internal_name():
+                    self.SendHostileSubscriptionNotice(invitation, address)
+                    raise Errors.HostileSubscriptionError(address)
+            elif self.subscribe_policy in (2, 3) and \
+                    not self.HasAutoApprovedSender(address):
+                self.HoldSubscription(
+                    address, getattr(userdesc, 'fullname', '') or '',
+                    getattr(userdesc, 'password', None),
+                    getattr(userdesc, 'digest', self.digest_is_default),
+                    getattr(userdesc, 'language', self.preferred_language))
+                raise Errors.MMNeedApproval(
+                    _('subscriptions to %(listname)s require moderator '
+                      'approval') % {'listname': self.real_name})
+            self.ApprovedAddMember(userdesc, whence=whence)
+            return (op, address, None,
+                    getattr(userdesc, 'digest', None),
+                    getattr(userdesc, 'language', None))
+        if op == Pending.UNSUBSCRIPTION:
+            address = data[0]
+            if not self.isMember(address):
+                raise Errors.NotAMemberError(address)
+            whence = 'email confirmation' if from_mail \
+                else 'web confirmation'
+            if self.unsubscribe_policy:
+                self.DeleteMember(address, whence)   # raises MMNeedApproval
+            self.ApprovedDeleteMember(address, whence=whence)
+            return op, address
+        if op == Pending.CHANGE_OF_ADDRESS:
+            oldaddr, newaddr, globally = data
+            if not self.isMember(oldaddr):
+                raise Errors.NotAMemberError(oldaddr)
+            self.ApprovedChangeMemberAddress(oldaddr, newaddr, globally)
+            return op, oldaddr, newaddr
+        if op == Pending.HELD_MESSAGE:
+            request_id = data[0]
+            approved = None
+            if from_mail:
+                approved = self._approval_password(context)
+            elif isinstance(context, UserDesc):
+                approved = getattr(context, 'password', None)
+            if approved:
+                # Only the list's own passwords; not the site password.
+                if self.Authenticate([mm_cfg.AuthListAdmin,
+                                      mm_cfg.AuthListModerator],
+                                     approved) == mm_cfg.UnAuthorized:
+                    self.pend_repend(cookie, record)
+                    raise Errors.MMBadPasswordError(request_id)
+                action = mm_cfg.APPROVE
+            else:
+                # The sender withdraws their own held post.
+                action = mm_cfg.DISCARD
+            try:
+                self.HandleRequest(request_id, action)
+            except KeyError:
+                # Already dealt with on the moderation pages.
+                syslog('error', '%s: held message %s is gone (confirmation)',
+                       self.internal_name(), request_id)
+            return (op,)
+        if op == Pending.RE_ENABLE:
+            address = data[1] if len(data) > 1 else data[0]
+            self.setDeliveryStatus(address, MemberAdaptor.ENABLED)
+            syslog('bounce', '%s: %s re-enabled by confirmation',
+                   self.internal_name(), Utils.log_safe(address))
+            return op, address
+        if op == Pending.PROBE_BOUNCE:
+            # A probe that arrived needs no confirmation; the cookie must
+            # stay for the bounce runner in case the probe bounces later.
+            self.pend_repend(cookie, record)
+            return op, data[0]
+        if op == Pending.PASSWORD_RESET:
+            address = data[0]
+            if isinstance(context, UserDesc):
+                password = getattr(context, 'password', None)
+            elif isinstance(context, str):
+                password = context
+            else:
+                password = None
+            if not self.isMember(address):
+                raise Errors.NotAMemberError(address)
+            if not password:
+                self.pend_repend(cookie, record)
+                raise Errors.PasswordError(address)
+            self.setMemberPassword(address, password)
+            # The first reset used is the last: drop any other.
+            for other, entry in self.pend_cookies().items():
+                if entry[0] == Pending.PASSWORD_RESET and len(entry) > 1 \
+                        and str(entry[1]).lower() == address.lower():
+                    self.pend_confirm(other)
+            syslog('subscribe', '%s: password reset for %s',
+                   self.internal_name(), Utils.log_safe(address))
+            return op, address
+        raise Errors.MMBadConfirmation(f'unknown pending operation {op!r}')
+
 
 # Attributes whose new-list default is mm_cfg.DEFAULT_<NAME>.
 _CORE_DEFAULTS = {attribute: 'DEFAULT_' + attribute.upper() for attribute in (
@@ -502,3 +1141,9 @@ _CORE_DEFAULTS = {attribute: 'DEFAULT_' + attribute.upper() for attribute in (
     'respond_to_post_requests', 'scrub_nondigest', 'send_goodbye_msg',
     'send_reminders', 'send_welcome_msg', 'subscribe_auto_approval',
     'subscribe_policy', 'umbrella_list', 'unsubscribe_policy')}
+
+
+# ====================================================================
+# Subscription and membership flows: module-level part (see the section
+# of that name in MailList).
+# ====================================================================

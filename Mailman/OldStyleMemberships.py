@@ -95,7 +95,8 @@ class OldStyleMemberships(MemberAdaptor.MemberAdaptor):
         return ok
 
     def getMemberLanguage(self, member):
-        key = self.__assert_member(member)
+        # Like 2.1, anyone gets an answer: a non-member the list's language.
+        key = member.lower()
         language = self.__mlist.language.get(key,
                                              self.__mlist.preferred_language)
         if language in self.__mlist.GetAvailableLanguages():

@@ -11,6 +11,7 @@ time) and 'version'.  Ops, as in 2.1:
   'H' held message          (request id,)
   'E' re-enable             (listname, address)
   'P' probe bounce          (address, message)
+  'R' password reset        (address,)   new in this release
 
 Every change to the file needs the list lock.
 """
@@ -31,9 +32,10 @@ CHANGE_OF_ADDRESS = 'C'
 HELD_MESSAGE = 'H'
 RE_ENABLE = 'E'
 PROBE_BOUNCE = 'P'
+PASSWORD_RESET = 'R'            # (address,): a member's one-time reset
 
 OPS = (SUBSCRIPTION, UNSUBSCRIPTION, CHANGE_OF_ADDRESS, HELD_MESSAGE,
-       RE_ENABLE, PROBE_BOUNCE)
+       RE_ENABLE, PROBE_BOUNCE, PASSWORD_RESET)
 PENDING_FILE_VERSION = 2
 _COOKIE = re.compile(r'[0-9a-f]{40}')
 

@@ -274,7 +274,9 @@ def wrap(text, column=70):
         if paragraph.startswith((' ', '\t')):
             out.append(paragraph)
         else:
-            out.append(textwrap.fill(paragraph, column))
+            # Never split an address or a URL across lines.
+            out.append(textwrap.fill(paragraph, column, break_on_hyphens=False,
+                                     break_long_words=False))
     return '\n\n'.join(out)
 
 

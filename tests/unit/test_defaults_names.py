@@ -228,6 +228,8 @@ def test_new_names(defaults):
     assert defaults['MAIL_GROUP'] == 'mailman'
     assert defaults['CGI_GROUP'] == 'mailman'
     assert defaults['PASSWORD_HASH_SCHEME'] == 'pbkdf2_sha256'
+    assert defaults['DMARC_RESOLVER_NAMESERVERS'] is None
+    assert defaults['DMARC_RESOLVER_PORT'] == 53
     assert '_' not in defaults
 
 
