@@ -477,7 +477,7 @@ def test_invitation_refusals(mlist):
 
 def test_invitation_to_another_list_is_hostile(mlist):
     from Mailman import Pending
-    from Mailman.MailList import HostileSubscriptionError
+    from Mailman.Errors import HostileSubscriptionError
     desc = userdesc('sam@example.org')
     desc.invitation = 'some-other-list'
     cookie = mlist.pend_new(Pending.SUBSCRIPTION, desc)
