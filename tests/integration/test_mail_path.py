@@ -1,0 +1,181 @@
+"""Issue: the mail path end to end through the real parts.
+
+Postfix receives a post (from its sendmail and over SMTP), pipes it through
+the alias bin/genaliases wrote into the setgid mail/mailman wrapper, the
+script queues it, the runners started by bin/mailmanctl run the pipeline,
+and SMTPDirect delivers one copy per member to a strict SMTP capture
+server on loopback.
+"""
+
+import os
+import shutil
+import smtplib
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mmtest import need, need_root
+from installs import (build_and_install, ensure_user, prepare_directory,
+                      world_reachable_directory)
+import postfix
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from smtpcapture import SMTPCaptureServer  # noqa: E402
+
+MAIL_DOMAIN = 'lists.example.com'
+MEMBERS = ['ann@example.com', 'bob@example.net', 'cy@example.org']
+PYTHON = '/usr/bin/python3'
+
+
+def settings_file(install):
+    return install.prefix / 'Mailman' / 'mm_cfg.py'
+
+
+@pytest.fixture(scope='module')
+def mail_site():
+    need_root()
+    need(postfix.available(), 'Postfix is not installed')
+    need(os.access(PYTHON, os.X_OK), f'{PYTHON} is needed: Postfix runs '
+         'the wrapper as the mailman user, who cannot use /root\'s Pythons')
+    ensure_user('mailman', 'mailman')
+    workdir = world_reachable_directory('mailpath')
+    prefix = workdir / 'mm'
+    prepare_directory(prefix, 'mailman')
+    install = build_and_install(
+        workdir, '--with-mail-gid=mailman', '--with-cgi-gid=www-data',
+        f'--with-mailhost={MAIL_DOMAIN}', '--with-urlhost=www.example.com',
+        prefix=prefix, python=PYTHON)
+    capture = SMTPCaptureServer(extensions=('8BITMIME', 'PIPELINING', 'SIZE'))
+    capture.start()
+    base_settings = settings_file(install).read_text()
+    settings_file(install).write_text(
+        base_settings +
+        "\nMTA = 'Postfix'\n"
+        f"SMTPHOST = '127.0.0.1'\nSMTPPORT = {capture.port}\n"
+        "QRUNNER_SLEEP_TIME = 0.2\n")
+    for name, owner in (('mailman', 'siteowner@example.com'),
+                        ('e2e', 'owner@example.com')):
+        result = install.bin('newlist', '-q', name, owner, 'pw')
+        assert result.returncode == 0, result.stderr
+    members = workdir / 'members.txt'
+    members.write_text('\n'.join(MEMBERS) + '\n')
+    added = install.bin('add_members', '-r', members, '-w', 'n', '-a', 'n',
+                        'e2e')
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert install.bin('genaliases', '-q').returncode == 0
+    mta = postfix.Postfix(MAIL_DOMAIN, install.var_prefix / 'data' / 'aliases')
+    mta.start()
+    started = install.bin('mailmanctl', 'start')
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield install, capture, mta, base_settings
+    finally:
+        install.bin('mailmanctl', 'stop')
+        capture.stop()
+        mta.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def post_text(subject, sender='ann@example.com'):
+    return (f'From: Ann <{sender}>\r\n'
+            f'To: e2e@{MAIL_DOMAIN}\r\n'
+            f'Subject: {subject}\r\n'
+            f'Message-ID: <{subject.replace(" ", "-")}@example.com>\r\n'
+            '\r\n'
+            'Hello list.\r\n'
+            '.A line that starts with a dot.\r\n').encode('ascii')
+
+
+def deliveries(capture, subject):
+    found = []
+    for txn in capture.accepted():
+        message = txn.message()
+        if subject in str(message.get('Subject', '')):
+            found.append((txn, message))
+    return found
+
+
+def wait_for_copies(install, capture, subject, count=len(MEMBERS)):
+    """Wait until COUNT recipients got the post (in one transaction or
+    several); returns [(transaction, message)]."""
+    def delivered():
+        found = deliveries(capture, subject)
+        return found if len(recipients(found)) >= count else None
+    got = postfix.wait_for(delivered, timeout=90)
+    if not got:
+        logs = install.var_prefix / 'logs'
+        detail = {p.name: p.read_text()[-2000:] for p in logs.iterdir()}
+        raise AssertionError(f'no delivery of {subject!r}; logs: {detail}; '
+                             f'postfix: {postfix.Postfix.log_since(0)[-3000:]}')
+    return got
+
+
+def recipients(found):
+    return sorted(r for txn, _ in found for r in txn.rcpt_tos)
+
+
+def check_list_copy(message, subject):
+    assert message['Subject'] == f'[E2e] {subject}'
+    assert message['List-Id'] == f'<e2e.{MAIL_DOMAIN}>'
+    assert message['X-BeenThere'] == f'e2e@{MAIL_DOMAIN}'
+    body = message.get_payload(decode=True).decode()
+    assert 'Hello list.' in body
+    assert '.A line that starts with a dot.' in body
+    assert 'http://www.example.com/mailman/listinfo/e2e' in body   # footer
+
+
+def test_post_through_postfix_sendmail(mail_site):
+    install, capture, mta, _ = mail_site
+    subject = 'via sendmail'
+    mta.sendmail('ann@example.com', [f'e2e@{MAIL_DOMAIN}'], post_text(subject))
+    found = wait_for_copies(install, capture, subject)
+    assert recipients(found) == sorted(MEMBERS)
+    for txn, message in found:
+        assert txn.mail_from == f'e2e-bounces@{MAIL_DOMAIN}'
+        check_list_copy(message, subject)
+    assert capture.violations == []
+
+
+def test_post_through_postfix_smtp(mail_site):
+    install, capture, _, _ = mail_site
+    subject = 'via smtp'
+    with smtplib.SMTP('127.0.0.1', 25, timeout=30) as client:
+        client.sendmail('bob@example.net', [f'e2e@{MAIL_DOMAIN}'],
+                        post_text(subject, sender='bob@example.net'))
+    found = wait_for_copies(install, capture, subject)
+    assert recipients(found) == sorted(MEMBERS)
+    for _, message in found:
+        check_list_copy(message, subject)
+    assert capture.violations == []
+
+
+def test_verp_envelopes(mail_site):
+    install, capture, mta, base_settings = mail_site
+    text = settings_file(install).read_text()
+    settings_file(install).write_text(text + 'VERP_DELIVERY_INTERVAL = 1\n')
+    try:
+        assert install.bin('mailmanctl', 'restart').returncode == 0
+        time.sleep(3)      # the runners restart with the new settings
+        subject = 'verp post'
+        mta.sendmail('cy@example.org', [f'e2e@{MAIL_DOMAIN}'],
+                     post_text(subject, sender='cy@example.org'))
+        found = wait_for_copies(install, capture, subject)
+        envelopes = sorted(txn.mail_from for txn, _ in found)
+        assert envelopes == sorted(
+            f'e2e-bounces+{m.replace("@", "=")}@{MAIL_DOMAIN}' for m in MEMBERS)
+        assert all(len(txn.rcpt_tos) == 1 for txn, _ in found)
+    finally:
+        settings_file(install).write_text(text)
+        install.bin('mailmanctl', 'restart')
+
+
+def test_unknown_list_is_refused_by_postfix(mail_site):
+    """No alias, no list: Postfix refuses the address at RCPT time."""
+    with smtplib.SMTP('127.0.0.1', 25, timeout=30) as client:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            client.sendmail('ann@example.com', [f'nolist@{MAIL_DOMAIN}'],
+                            post_text('to nowhere'))
+    [(code, _)] = refused.value.recipients.values()
+    assert code == 550
