@@ -179,7 +179,8 @@ class LockFile:
                 except FileNotFoundError:
                     # Released between our link() and now: try again at once.
                     continue
-                if time.time() > seen.st_mtime + CLOCK_SLOP:
+                if time.time() > seen.st_mtime + CLOCK_SLOP or \
+                        self._owner_died_here():
                     self._break(seen)
                     continue
                 pause = random.uniform(_SLEEP_MIN, longest_pause)
@@ -386,6 +387,19 @@ class LockFile:
             return None
         return os.fsdecode(data)
 
+    def _owner_died_here(self):
+        """True if the lock's claim names a process of this host that no
+        longer exists.  Such a lock (its owner was killed) is broken at
+        once rather than after its lifetime, which for a list is hours.
+        Only this host's processes can be checked; others' locks wait for
+        their lifetime as before."""
+        owner = claim_owner(self._lockfile, self._read(self._lockfile))
+        if owner is None:
+            return False
+        host, pid = owner
+        return host == _hostname() and pid != os.getpid() and \
+            not pid_alive(pid)
+
     def _touch(self, path):
         expiry = time.time() + self._lifetime
         os.utime(path, (expiry, expiry))
@@ -465,3 +479,34 @@ def _unlink_quietly(path):
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def pid_alive(pid):
+    """True if a process PID exists on this host (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_owner(lockfile, content):
+    """(host, pid) named by CONTENT, the claim name a lock file holds, or
+    None when it is not a claim of LOCKFILE."""
+    if not content:
+        return None
+    prefix = lockfile + '.'
+    if not content.startswith(prefix):
+        return None
+    # <host>.<pid>.<counter>; the host name may itself contain dots.
+    parts = content[len(prefix):].split('.')
+    if len(parts) >= 3 and parts[-1].isdigit() and parts[-2].isdigit():
+        return '.'.join(parts[:-2]), int(parts[-2])
+    return None
+
+
+def lock_owner(lockfile):
+    """(host, pid) of the process holding LOCKFILE, or None."""
+    return claim_owner(lockfile, LockFile._read(lockfile))

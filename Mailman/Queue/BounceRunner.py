@@ -38,7 +38,8 @@ from Mailman import Utils
 from Mailman import mm_cfg
 from Mailman.i18n import _
 from Mailman.Logging.Syslog import syslog
-from Mailman.Queue.Runner import Runner, lock_list, pid_alive
+from Mailman.LockFile import pid_alive
+from Mailman.Queue.Runner import Runner, lock_list
 from Mailman.Queue.Switchboard import Switchboard, message_bytes
 
 EVENTS_FILE_MODE = 0o660

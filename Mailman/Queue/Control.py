@@ -291,7 +291,7 @@ def check_site_list():
 
 
 def _lock_owner():
-    from Mailman.Queue.Runner import lock_owner
+    from Mailman.LockFile import lock_owner
     return lock_owner(master_lock_path())
 
 
@@ -301,8 +301,7 @@ def _this_host():
 
 def acquire_master_lock(force=False):
     """The master lock, or ControlError saying why not."""
-    from Mailman.LockFile import LockFile, TimeOutError
-    from Mailman.Queue.Runner import pid_alive
+    from Mailman.LockFile import LockFile, TimeOutError, pid_alive
     path = master_lock_path()
     lock = LockFile(path, lifetime=MASTER_LOCK_LIFETIME)
     try:

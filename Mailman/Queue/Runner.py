@@ -22,7 +22,6 @@ nothing to do the runner sleeps QRUNNER_SLEEP_TIME (or its SLEEPTIME).
 
 import os
 import signal
-import socket
 import time
 import traceback
 
@@ -271,88 +270,15 @@ def metadata_is_due(msgdata):
 # ---------------------------------------------------------------- locking
 def lock_list(mlist, timeout=None):
     """Lock MLIST, waiting at most TIMEOUT seconds (LIST_LOCK_TIMEOUT by
-    default).  Returns False on timeout.
-
-    A lock left by a process of this host that no longer exists (a runner
-    killed with SIGKILL holds the list lock for LIST_LOCK_LIFETIME, five
-    hours by default) is broken first, so that the message it was working
-    on can be processed again at once."""
+    default).  Returns False on timeout.  (A lock left by a killed process
+    of this host is broken by LockFile at once.)"""
     from Mailman.LockFile import TimeOutError
     if timeout is None:
         timeout = mm_cfg.LIST_LOCK_TIMEOUT
-    path = os.path.join(mm_cfg.LOCK_DIR, mlist.internal_name() + '.lock')
-    break_dead_lock(path)
     try:
         mlist.Lock(timeout=timeout)
     except TimeOutError:
         return False
-    return True
-
-
-def _hostname():
-    return socket.gethostname().replace('/', '_') or 'localhost'
-
-
-def lock_owner(lockpath):
-    """(host, pid) of the claim holding LOCKPATH, or None."""
-    try:
-        with open(lockpath, 'rb') as f:
-            content = os.fsdecode(f.read(4096))
-    except OSError:
-        return None
-    prefix = lockpath + '.'
-    if not content.startswith(prefix):
-        return None
-    rest = content[len(prefix):]
-    # <host>.<pid>[.<counter>]; the host may itself contain dots.
-    parts = rest.split('.')
-    if len(parts) >= 3 and parts[-1].isdigit() and parts[-2].isdigit():
-        return '.'.join(parts[:-2]), int(parts[-2])
-    if len(parts) >= 2 and parts[-1].isdigit():
-        return '.'.join(parts[:-1]), int(parts[-1])
-    return None
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def break_dead_lock(lockpath):
-    """Remove LOCKPATH if its claim names a process of this host that is
-    gone.  Returns True if it did."""
-    owner = lock_owner(lockpath)
-    if owner is None:
-        return False
-    host, pid = owner
-    if host != _hostname() or pid == os.getpid() or pid_alive(pid):
-        return False
-    try:
-        before = os.stat(lockpath)
-        with open(lockpath, 'rb') as f:
-            claim = os.fsdecode(f.read(4096))
-        after = os.stat(lockpath)
-    except OSError:
-        return False
-    if (before.st_ino, before.st_mtime_ns) != (after.st_ino, after.st_mtime_ns):
-        return False
-    if lock_owner(lockpath) != owner:
-        return False
-    try:
-        os.unlink(lockpath)
-    except FileNotFoundError:
-        return False
-    if os.path.dirname(claim) == os.path.dirname(lockpath):
-        try:
-            os.unlink(claim)
-        except OSError:
-            pass
-    syslog('locks', '%s: broke the lock of dead process %d', lockpath, pid)
     return True
 
 

@@ -593,3 +593,51 @@ def test_breaker_leaves_a_lock_renewed_since_judged_stale(lockpath):
     LockFile(lockpath)._break(seen)
     assert holder.locked()
     holder.unlock()
+
+
+def test_lock_of_a_dead_process_on_this_host_is_broken_at_once(tmp_path):
+    """A holder killed with SIGKILL leaves its lock behind; its lifetime
+    may be hours.  Its pid is gone on this host, so a waiter breaks it at
+    once instead of waiting for the lifetime to run out."""
+    import subprocess
+    import sys
+    path = str(tmp_path / 'dead.lock')
+    holder = subprocess.Popen(
+        [sys.executable, '-c',
+         'import sys, time\n'
+         f'sys.path[:0] = {sys.path!r}\n'
+         'from Mailman.LockFile import LockFile\n'
+         f'lock = LockFile({path!r}, lifetime=3600)\n'
+         'lock.lock()\n'
+         'print("locked", flush=True)\n'
+         'time.sleep(3600)\n'], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == 'locked'
+    holder.kill()
+    holder.wait()
+    waiter = LockFile(path, lifetime=60)
+    waiter.lock(timeout=10)      # would time out if it waited for 3600 s
+    assert waiter.locked()
+    waiter.unlock()
+
+
+def test_lock_of_a_live_process_is_not_broken(tmp_path):
+    import subprocess
+    import sys
+    path = str(tmp_path / 'live.lock')
+    holder = subprocess.Popen(
+        [sys.executable, '-c',
+         'import sys, time\n'
+         f'sys.path[:0] = {sys.path!r}\n'
+         'from Mailman.LockFile import LockFile\n'
+         f'lock = LockFile({path!r}, lifetime=3600)\n'
+         'lock.lock()\n'
+         'print("locked", flush=True)\n'
+         'time.sleep(3600)\n'], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        waiter = LockFile(path, lifetime=60)
+        with pytest.raises(TimeOutError):
+            waiter.lock(timeout=1)
+    finally:
+        holder.kill()
+        holder.wait()
