@@ -327,7 +327,7 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             except FileNotFoundError:
                 pass
             raise
-        Utils._sync_directory(self._full_path)
+        Utils.sync_directory(self._full_path)
         st = os.stat(path)
         self.__loaded_stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         self.SaveRequestsDb()

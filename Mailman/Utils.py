@@ -30,10 +30,11 @@ def write_file_atomically(path, data, mode=0o660):
         except FileNotFoundError:
             pass
         raise
-    _sync_directory(directory)
+    sync_directory(directory)
 
 
-def _sync_directory(directory):
+def sync_directory(directory):
+    """fsync DIRECTORY, so that a rename in it survives a crash."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

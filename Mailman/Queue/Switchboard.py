@@ -27,6 +27,7 @@ import time
 
 from Mailman import mm_cfg
 from Mailman.Message import Message
+from Mailman.Utils import sync_directory
 
 QUEUE_DIR_MODE = 0o2770
 QUEUE_FILE_MODE = 0o660
@@ -146,19 +147,6 @@ def _dump_entry(raw, metadata):
     return buffer.getvalue()
 
 
-def _sync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def make_queue_dir(path):
     """Create the queue directory PATH (02770, whatever the umask of the
     process: the MTA's may be restrictive) unless it exists."""
@@ -200,7 +188,7 @@ def _write_file(path, data):
         except FileNotFoundError:
             pass
         raise
-    _sync_directory(os.path.dirname(path))
+    sync_directory(os.path.dirname(path))
 
 
 class Switchboard:
@@ -278,7 +266,7 @@ class Switchboard:
             make_queue_dir(mm_cfg.BADQUEUE_DIR)
             os.rename(backup, os.path.join(mm_cfg.BADQUEUE_DIR,
                                            filebase + '.psv'))
-            _sync_directory(mm_cfg.BADQUEUE_DIR)
+            sync_directory(mm_cfg.BADQUEUE_DIR)
         else:
             os.unlink(backup)
 
@@ -358,7 +346,7 @@ class Switchboard:
                 continue
             recovered.append(filebase)
         if recovered:
-            _sync_directory(self.__whichq)
+            sync_directory(self.__whichq)
         return recovered
 
     def _preserve_quietly(self, filebase):
