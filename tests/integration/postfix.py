@@ -51,7 +51,10 @@ class Postfix:
             'luser_relay =',
             f'maillog_file = {LOG}',
             'relayhost =',
-            'smtputf8_enable = no')
+            'smtputf8_enable = no',
+            # Room for the tests' large posts (Postfix's default is 10 MB).
+            'message_size_limit = 104857600',
+            'mailbox_size_limit = 0')
 
     def start(self):
         self.configure()

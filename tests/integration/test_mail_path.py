@@ -8,10 +8,12 @@ server on loopback.
 """
 
 import os
+import re
 import shutil
 import smtplib
 import sys
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,9 @@ def mail_site():
         base_settings +
         "\nMTA = 'Postfix'\n"
         f"SMTPHOST = '127.0.0.1'\nSMTPPORT = {capture.port}\n"
-        "QRUNNER_SLEEP_TIME = 0.2\n")
+        "QRUNNER_SLEEP_TIME = 0.2\n"
+        # Retries come due at once; the tests run the retry pass by hand.
+        "DELIVERY_RETRY_WAIT = 1\n")
     for name, owner in (('mailman', 'siteowner@example.com'),
                         ('e2e', 'owner@example.com')):
         result = install.bin('newlist', '-q', name, owner, 'pw')
@@ -179,3 +183,131 @@ def test_unknown_list_is_refused_by_postfix(mail_site):
                             post_text('to nowhere'))
     [(code, _)] = refused.value.recipients.values()
     assert code == 550
+
+
+# ---------------------------------------------------------------- moderation
+def held_requests(install):
+    """{subject: request id} of the posts held for e2e."""
+    result = install.python(
+        'from Mailman.MailList import MailList\n'
+        'm = MailList("e2e", lock=0)\n'
+        'for i in m.GetHeldMessageIds():\n'
+        '    print(i, m.GetRecord(i)[2])\n')
+    held = {}
+    for line in result.stdout.splitlines():
+        request_id, _, subject = line.partition(' ')
+        held[subject] = int(request_id)
+    return held
+
+
+def decide(install, request_id, action, comment=''):
+    result = install.python(
+        'import sys\n'
+        'from Mailman import mm_cfg\n'
+        'from Mailman.MailList import MailList\n'
+        'm = MailList("e2e")\n'
+        'try:\n'
+        '    m.HandleRequest(int(sys.argv[1]), getattr(mm_cfg, sys.argv[2]),\n'
+        '                    comment=sys.argv[3] or None)\n'
+        '    m.Save()\n'
+        'finally:\n'
+        '    m.Unlock()\n', request_id, action, comment)
+    assert result.returncode == 0, result.stderr
+
+
+def hold_a_post(install, mta, subject):
+    """A non-member's post, held by the list's default nonmember action."""
+    mta.sendmail('stranger@example.com', [f'e2e@{MAIL_DOMAIN}'],
+                 post_text(subject, sender='stranger@example.com'))
+    held = postfix.wait_for(lambda: held_requests(install).get(subject),
+                            timeout=60)
+    assert held, f'{subject!r} was not held'
+    return held
+
+
+def messages_to(capture, address, containing):
+    return [message for txn in capture.accepted() if address in txn.rcpt_tos
+            for message in [txn.message()] if containing in message.as_string()]
+
+
+def test_held_post_approved_through_the_api_is_delivered(mail_site):
+    install, capture, mta, _ = mail_site
+    request_id = hold_a_post(install, mta, 'held then approved')
+    assert not deliveries(capture, 'held then approved')
+    decide(install, request_id, 'APPROVE')
+    found = wait_for_copies(install, capture, 'held then approved')
+    assert recipients(found) == sorted(MEMBERS)
+
+
+def test_held_post_approved_by_email_is_delivered(mail_site):
+    install, capture, mta, _ = mail_site
+    subject = 'held then approved by mail'
+    hold_a_post(install, mta, subject)
+    notices = postfix.wait_for(
+        lambda: messages_to(capture, 'owner@example.com', subject), timeout=60)
+    assert notices, 'the owner got no notice of the held post'
+    cookie = re.search(r'confirm ([0-9a-f]{40})', notices[-1].as_string())
+    assert cookie, notices[-1].as_string()
+    reply = (f'From: owner@example.com\r\nTo: e2e-request@{MAIL_DOMAIN}\r\n'
+             f'Subject: confirm {cookie.group(1)}\r\nApproved: pw\r\n'
+             '\r\n\r\n').encode()
+    mta.sendmail('owner@example.com', [f'e2e-request@{MAIL_DOMAIN}'], reply)
+    found = wait_for_copies(install, capture, subject)
+    assert recipients(found) == sorted(MEMBERS)
+
+
+def test_discarded_post_is_not_delivered_and_rejected_one_goes_back(mail_site):
+    install, capture, mta, _ = mail_site
+    discard_id = hold_a_post(install, mta, 'held then discarded')
+    reject_id = hold_a_post(install, mta, 'held then rejected')
+    decide(install, discard_id, 'DISCARD')
+    decide(install, reject_id, 'REJECT', 'Off topic for this list')
+    notice = postfix.wait_for(
+        lambda: messages_to(capture, 'stranger@example.com',
+                            'Off topic for this list'), timeout=60)
+    assert notice, 'the rejection did not reach the sender'
+    time.sleep(2)       # give a wrongly approved post time to show up
+    assert not deliveries(capture, 'held then discarded')
+    assert not deliveries(capture, 'held then rejected')
+    assert set(held_requests(install)).isdisjoint(
+        {'held then discarded', 'held then rejected'})
+
+
+# ---------------------------------------------------------------- faults
+def test_temporary_smtp_failure_goes_to_retry_and_is_delivered(mail_site):
+    install, capture, mta, _ = mail_site
+    subject = 'delivered after a 451'
+    # Bulk delivery makes one transaction per group of top-level domains:
+    # .com, and .net with .org.  Both are refused.
+    capture.fail_next(count=2, code=451, stage='mail')
+    mta.sendmail('ann@example.com', [f'e2e@{MAIL_DOMAIN}'], post_text(subject))
+    retry = install.var_prefix / 'qfiles' / 'retry'
+    assert postfix.wait_for(lambda: retry.exists() and any(retry.glob('*.pck')),
+                            timeout=60), 'nothing reached the retry queue'
+    assert not deliveries(capture, subject)
+    time.sleep(1.5)     # DELIVERY_RETRY_WAIT is 1 s in this site
+    moved = install.bin('qrunner', '-r', 'Retry', '-o')
+    assert moved.returncode == 0, moved.stderr
+    found = wait_for_copies(install, capture, subject)
+    assert recipients(found) == sorted(MEMBERS)
+
+
+def test_50_megabyte_post_is_held_not_lost(mail_site):
+    install, capture, _, _ = mail_site
+    subject = 'a very large post'
+    message = EmailMessage()
+    message['From'] = 'ann@example.com'
+    message['To'] = f'e2e@{MAIL_DOMAIN}'
+    message['Subject'] = subject
+    message.set_content('See the attachment.')
+    message.add_attachment(os.urandom(50 * 1024 * 1024),
+                           maintype='application', subtype='octet-stream',
+                           filename='big.bin')
+    with smtplib.SMTP('127.0.0.1', 25, timeout=120) as client:
+        client.send_message(message, 'ann@example.com', [f'e2e@{MAIL_DOMAIN}'])
+    held = postfix.wait_for(lambda: held_requests(install).get(subject),
+                            timeout=180)
+    assert held, 'the large post was neither delivered nor held'
+    held_file = install.var_prefix / 'data' / f'heldmsg-e2e-{held}.pck'
+    assert held_file.stat().st_size > 50 * 1024 * 1024
+    assert not deliveries(capture, subject)
