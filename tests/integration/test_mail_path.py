@@ -10,9 +10,11 @@ server on loopback.
 import os
 import re
 import shutil
+import subprocess
 import smtplib
 import sys
 import time
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -311,3 +313,91 @@ def test_50_megabyte_post_is_held_not_lost(mail_site):
     held_file = install.var_prefix / 'data' / f'heldmsg-e2e-{held}.pck'
     assert held_file.stat().st_size > 50 * 1024 * 1024
     assert not deliveries(capture, subject)
+
+
+# ---------------------------------------------------------------- hostile input
+MALFORMED = {
+    'broken-mime': (b'From: ann@example.com\r\nTo: e2e@lists.example.com\r\n'
+                    b'Subject: broken-mime\r\nMIME-Version: 1.0\r\n'
+                    b'Content-Type: multipart/mixed; boundary="nope"\r\n\r\n'
+                    b'no boundary ever appears\r\n--wrong\r\n'),
+    'eight-bit-headers': (b'From: ann@example.com\r\n'
+                          b'To: e2e@lists.example.com\r\n'
+                          b'Subject: eight-bit-headers \xe9\xff\xfe caf\xc3\xa9\r\n'
+                          b'X-Odd: \x80\x81\r\n\r\nbody\r\n'),
+    'unknown-charset': (b'From: ann@example.com\r\nTo: e2e@lists.example.com\r\n'
+                        b'Subject: unknown-charset =?x-no-such?q?abc?=\r\n'
+                        b'Content-Type: text/plain; charset="x-no-such-charset"\r\n'
+                        b'\r\nbody \xa4\xa4\r\n'),
+    'long-line': (b'From: ann@example.com\r\nTo: e2e@lists.example.com\r\n'
+                  b'Subject: long-line\r\n\r\n' + b'x' * 100000 + b'\r\n'),
+}
+
+
+def accounted_for(install, capture, subject):
+    """Where the post SUBJECT ended: delivered, held, shunted or kept in
+    qfiles/bad.  None while it is still on its way."""
+    # Headers with 8-bit bytes reach members RFC 2047-encoded: decode them.
+    for txn in capture.accepted():
+        raw = txn.message().get('Subject', '')
+        try:
+            decoded = str(make_header(decode_header(raw)))
+        except (ValueError, LookupError, UnicodeError):
+            decoded = raw
+        if subject in decoded or subject.encode() in txn.data:
+            return 'delivered'
+    if any(subject in key for key in held_requests(install)):
+        return 'held'
+    for queue in ('shunt', 'bad'):
+        directory = install.var_prefix / 'qfiles' / queue
+        if directory.exists():
+            for path in directory.iterdir():
+                if subject.encode() in path.read_bytes():
+                    return queue
+    return None
+
+
+@pytest.mark.parametrize('name', sorted(MALFORMED))
+def test_malformed_posts_are_never_lost(mail_site, name):
+    install, capture, mta, _ = mail_site
+    qrunner_log = install.var_prefix / 'logs' / 'qrunner'
+    log_start = qrunner_log.stat().st_size
+    mta.sendmail('ann@example.com', [f'e2e@{MAIL_DOMAIN}'], MALFORMED[name])
+    where = postfix.wait_for(lambda: accounted_for(install, capture, name),
+                             timeout=90)
+    if not where:
+        qfiles = {d.name: sorted(p.name for p in d.iterdir())
+                  for d in (install.var_prefix / 'qfiles').iterdir()}
+        logs = {p.name: p.read_text(errors='replace')[-1500:]
+                for p in (install.var_prefix / 'logs').iterdir()
+                if p.name in ('error', 'vette', 'post', 'smtp-failure')}
+        raise AssertionError(f'{name}: not delivered, held, shunted or kept; '
+                             f'queues {qfiles}; logs {logs}; postfix '
+                             f'{postfix.Postfix.log_since(0)[-1500:]}')
+    # No runner died on it.
+    with qrunner_log.open() as f:
+        f.seek(log_start)
+        assert 'detected subprocess exit' not in f.read()
+
+
+def outcomes(install, capture):
+    """How many posts are held, shunted or kept in qfiles/bad.  (A post
+    with no sender cannot be delivered: it is held as a non-member's.)"""
+    count = len(held_requests(install))
+    for queue in ('shunt', 'bad'):
+        directory = install.var_prefix / 'qfiles' / queue
+        if directory.exists():
+            count += sum(1 for _ in directory.iterdir())
+    return count
+
+
+def test_empty_message_is_never_lost(mail_site):
+    install, capture, _, _ = mail_site
+    before = outcomes(install, capture)
+    wrapper = install.exec_prefix / 'mail' / 'mailman'
+    result = subprocess.run(['setpriv', '--reuid=mailman', '--regid=mailman',
+                             '--clear-groups', str(wrapper), 'post', 'e2e'],
+                            input=b'', capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert postfix.wait_for(lambda: outcomes(install, capture) > before,
+                            timeout=60), 'the empty message vanished'
