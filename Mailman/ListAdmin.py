@@ -643,14 +643,9 @@ class ListAdmin:
             syslog('vette', '%s: discarded subscription request from %s',
                    self.internal_name(), Utils.log_safe(addr))
         elif value == mm_cfg.REJECT:
-            with _language(lang or self.preferred_language):
-                reason = comment or _('[No reason given]')
-                request = _('Subscription request')
-            self._refuse(request, addr, reason, lang=lang)
-            syslog('vette', '%s: rejected subscription request from %s\n'
-                   '\tReason: %s', self.internal_name(),
-                   Utils.log_safe(addr),
-                   Utils.log_safe(comment or '[No reason given]'))
+            self.__reject_membership_request(
+                'subscription', 'Subscription request', addr, comment,
+                lang or self.preferred_language, lang)
         elif value in (mm_cfg.SUBSCRIBE, mm_cfg.APPROVE):
             userdesc = UserDesc(addr, fullname, password, digest, lang)
             try:
@@ -661,6 +656,17 @@ class ListAdmin:
             raise ValueError(f'not a decision for a subscription: {value!r}')
         return REMOVE
 
+    def __reject_membership_request(self, kind, request, addr, comment,
+                                    language, refuse_language):
+        """Tell ADDR their KIND request was refused, with COMMENT."""
+        with _language(language):
+            reason = comment or _('[No reason given]')
+            request = _(request)
+        self._refuse(request, addr, reason, lang=refuse_language)
+        syslog('vette', '%s: rejected %s request from %s\n\tReason: %s',
+               self.internal_name(), kind, Utils.log_safe(addr),
+               Utils.log_safe(comment or '[No reason given]'))
+
     def __handleunsubscription(self, record, value, comment):
         addr = record
         if value == mm_cfg.DEFER:
@@ -670,14 +676,9 @@ class ListAdmin:
                    self.internal_name(), Utils.log_safe(addr))
         elif value == mm_cfg.REJECT:
             language = self.__member_language(addr)
-            with _language(language):
-                reason = comment or _('[No reason given]')
-                request = _('Unsubscription request')
-            self._refuse(request, addr, reason, lang=language)
-            syslog('vette', '%s: rejected unsubscription request from %s\n'
-                   '\tReason: %s', self.internal_name(),
-                   Utils.log_safe(addr),
-                   Utils.log_safe(comment or '[No reason given]'))
+            self.__reject_membership_request(
+                'unsubscription', 'Unsubscription request', addr, comment,
+                language, language)
         elif value in (mm_cfg.UNSUBSCRIBE, mm_cfg.APPROVE):
             try:
                 self.ApprovedDeleteMember(addr, whence='via admin approval')

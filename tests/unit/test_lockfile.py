@@ -595,13 +595,8 @@ def test_breaker_leaves_a_lock_renewed_since_judged_stale(lockpath):
     holder.unlock()
 
 
-def test_lock_of_a_dead_process_on_this_host_is_broken_at_once(tmp_path):
-    """A holder killed with SIGKILL leaves its lock behind; its lifetime
-    may be hours.  Its pid is gone on this host, so a waiter breaks it at
-    once instead of waiting for the lifetime to run out."""
-    import subprocess
-    import sys
-    path = str(tmp_path / 'dead.lock')
+def start_holder(path):
+    """Another process that takes the lock PATH for an hour and waits."""
     holder = subprocess.Popen(
         [sys.executable, '-c',
          'import sys, time\n'
@@ -612,6 +607,15 @@ def test_lock_of_a_dead_process_on_this_host_is_broken_at_once(tmp_path):
          'print("locked", flush=True)\n'
          'time.sleep(3600)\n'], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == 'locked'
+    return holder
+
+
+def test_lock_of_a_dead_process_on_this_host_is_broken_at_once(tmp_path):
+    """A holder killed with SIGKILL leaves its lock behind; its lifetime
+    may be hours.  Its pid is gone on this host, so a waiter breaks it at
+    once instead of waiting for the lifetime to run out."""
+    path = str(tmp_path / 'dead.lock')
+    holder = start_holder(path)
     holder.kill()
     holder.wait()
     waiter = LockFile(path, lifetime=60)
@@ -621,21 +625,9 @@ def test_lock_of_a_dead_process_on_this_host_is_broken_at_once(tmp_path):
 
 
 def test_lock_of_a_live_process_is_not_broken(tmp_path):
-    import subprocess
-    import sys
-    path = str(tmp_path / 'live.lock')
-    holder = subprocess.Popen(
-        [sys.executable, '-c',
-         'import sys, time\n'
-         f'sys.path[:0] = {sys.path!r}\n'
-         'from Mailman.LockFile import LockFile\n'
-         f'lock = LockFile({path!r}, lifetime=3600)\n'
-         'lock.lock()\n'
-         'print("locked", flush=True)\n'
-         'time.sleep(3600)\n'], stdout=subprocess.PIPE, text=True)
+    holder = start_holder(str(tmp_path / 'live.lock'))
     try:
-        assert holder.stdout.readline().strip() == 'locked'
-        waiter = LockFile(path, lifetime=60)
+        waiter = LockFile(str(tmp_path / 'live.lock'), lifetime=60)
         with pytest.raises(TimeOutError):
             waiter.lock(timeout=1)
     finally:
