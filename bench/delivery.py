@@ -13,8 +13,9 @@ list per size, and delivers one post to every member:
   personal  a personalised list (a footer naming each reader) with VERP:
             one decorated copy and one transaction per member.
 
-The post is put into qfiles/out and `bin/qrunner -r Outgoing -o` delivers
-it; when that is not installed, a small program run with the installed
+The post is put into qfiles/in (as mail/mailman would, marked approved),
+`bin/qrunner -r Incoming -o` runs the whole pipeline (its wall time is
+the "pipeline" column) and `bin/qrunner -r Outgoing -o` delivers it; when that is not installed, a small program run with the installed
 interpreter calls the delivery module itself (this is printed).  Figures:
 the time from the first transaction to the acceptance of the last
 recipient (SMTPDirect's own measurement, from logs/smtp), recipients per
@@ -68,21 +69,17 @@ finally:
     m.Unlock()
 '''
 
-# Runs with the installed interpreter: put the post into qfiles/out.
+# Runs with the installed interpreter: put the post into qfiles/in, as
+# mail/mailman does, marked approved so that moderation lets it through.
+# The list's own settings decide personalisation and VERP.
 ENQUEUE = r'''
 import sys, time
 from Mailman import mm_cfg
-from Mailman.MailList import MailList
 from Mailman.Queue.Switchboard import Switchboard
-name, personal, path = sys.argv[1], sys.argv[2] == '1', sys.argv[3]
-m = MailList(name, lock=0)
-recips = m.getRegularMemberKeys()
-data = {'listname': name, 'recips': recips, 'tolist': 1,
+name, path = sys.argv[1], sys.argv[2]
+data = {'listname': name, 'tolist': 1, 'approved': 1,
         'received_time': time.time()}
-if personal:
-    data['verp'] = 1
-    data['personalize'] = 1
-Switchboard(mm_cfg.OUTQUEUE_DIR).enqueue(open(path, 'rb').read(), data)
+Switchboard(mm_cfg.INQUEUE_DIR).enqueue(open(path, 'rb').read(), data)
 '''
 
 # Runs with the installed interpreter when there is no bin/qrunner: the
@@ -241,14 +238,16 @@ def main():
         via_runner = qrunner.exists()
         python = install.configured_python()
         print(f'MTA: {sink.name} on 127.0.0.1:{sink.port}')
-        print('Delivery: ' + ('bin/qrunner -r Outgoing -o, from qfiles/out'
+        print('Delivery: ' + ('bin/qrunner -r Incoming -o (the pipeline), '
+                              'then bin/qrunner -r Outgoing -o'
                               if via_runner else
                               'bin/qrunner is not installed yet: a program run '
                               'with the installed interpreter calls '
                               'DELIVERY_MODULE.process() directly'))
         print(f'Python: {python}; {os.cpu_count()} CPUs\n')
-        header = (f'{"members":>8} {"mode":<9} {"deliver s":>9} {"rcpt/s":>9} '
-                  f'{"wall s":>7} {"peak RSS":>9}  target')
+        header = (f'{"members":>8} {"mode":<9} {"pipeline s":>10} '
+                  f'{"deliver s":>9} {"rcpt/s":>9} {"wall s":>7} '
+                  f'{"peak RSS":>9}  target')
         print(header)
         print('-' * len(header))
         for size in sizes:
@@ -267,10 +266,16 @@ def main():
                      f'Message-ID: {msgid}\nMIME-Version: 1.0\n'
                      f'Content-Type: text/plain; charset="us-ascii"\n\n{BODY}')
                     .encode())
+                pipeline = None
                 if via_runner:
-                    install.python(ENQUEUE, name, int(personal), post)
+                    install.python(ENQUEUE, name, post)
+                    _, status, pipeline, rss_in = run_measured(
+                        [str(qrunner), '-r', 'Incoming', '-o'], install.prefix)
+                    if status != 0:
+                        raise SystemExit(f'the incoming runner failed ({status})')
                     out, status, wall, rss = run_measured(
                         [str(qrunner), '-r', 'Outgoing', '-o'], install.prefix)
+                    rss = max(rss, rss_in)
                 else:
                     out, status, wall, rss = run_measured(
                         [python, '-S', '-c', 'import paths\n' + DELIVER, name,
@@ -290,7 +295,9 @@ def main():
                                + ('met' if seconds < target else 'NOT met'))
                 rate = f'{size / seconds:9.0f}' if seconds else f'{"n/a":>9}'
                 shown = f'{seconds:9.3f}' if seconds is not None else f'{"n/a":>9}'
-                print(f'{size:>8} {mode:<9} {shown} {rate} {wall:7.2f} '
+                piped = f'{pipeline:10.2f}' if pipeline is not None \
+                    else f'{"n/a":>10}'
+                print(f'{size:>8} {mode:<9} {piped} {shown} {rate} {wall:7.2f} '
                       f'{rss:7.1f}MB  {verdict}{note}', flush=True)
     finally:
         if sink is not None:

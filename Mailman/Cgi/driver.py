@@ -35,10 +35,35 @@ def _error_page(title, text):
             '</body></html>\n')
 
 
+# At most this much of an unread request body is read and thrown away.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def _drain_request_body(environ, stdin=None):
+    """Read what is left of the request body.  A CGI that answers without
+    reading it gets its answer cut off under Apache's mod_cgid (the
+    connection is reset), so every answer is preceded by this."""
+    try:
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+    except ValueError:
+        return
+    remaining = min(length, _DRAIN_LIMIT)
+    stream = stdin or environ.get('wsgi.input') or sys.stdin.buffer
+    while remaining > 0:
+        try:
+            chunk = stream.read(min(remaining, 65536))
+        except (OSError, ValueError):
+            return
+        if not chunk:
+            return
+        remaining -= len(chunk)
+
+
 def main(page, environ=os.environ, stdout=None):
     stdout = stdout or sys.stdout.buffer
     method = environ.get('REQUEST_METHOD', 'GET').upper()
     if method not in ALLOWED_METHODS:
+        _drain_request_body(environ)
         _write(stdout, '405 Method Not Allowed',
                _error_page('Method not allowed',
                            f'This page accepts only {", ".join(ALLOWED_METHODS)}.'),
@@ -46,6 +71,7 @@ def main(page, environ=os.environ, stdout=None):
         return 0
     if page not in PAGES:
         syslog('error', 'driver: request for an unknown page %r', page)
+        _drain_request_body(environ)
         _write(stdout, '404 Not Found',
                _error_page('Not found', 'There is no such Mailman page.'))
         return 0
@@ -57,11 +83,13 @@ def main(page, environ=os.environ, stdout=None):
     except Exception:
         syslog('error', 'admin(%d): page %s failed:\n%s', os.getpid(), page,
                traceback.format_exc())
+        _drain_request_body(environ)
         _write(stdout, '500 Internal Server Error', _error_page(
             "We're sorry, we hit a bug!",
             'Mailman could not show this page.  The details were written to '
             "Mailman's error log; please tell the site administrator."))
         return 0
+    _drain_request_body(environ)
     stdout.write(buffer.getvalue())
     stdout.flush()
     return 0

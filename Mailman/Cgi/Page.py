@@ -1,0 +1,323 @@
+"""What every web page needs: the request, the form, the response.
+
+A page module has `main(environ, stdout)`; it builds a `Request` from the
+CGI environment, reads what it needs, and writes its answer with
+`respond()`.  Everything a user, an owner or a message supplied goes
+through `escape()` before it reaches HTML.
+
+The request body is read from environ['wsgi.input'] when present (tests
+pass a BytesIO there), else from the process's standard input, and never
+more than MAX_BODY bytes of it.
+"""
+
+import fcntl
+import hashlib
+import hmac
+import html
+import ipaddress
+import os
+import secrets
+import sys
+import time
+import urllib.parse
+
+from Mailman import Utils
+from Mailman import mm_cfg
+
+MAX_BODY = 64 * 1024
+SECRET_FILE_NAME = 'web-form.secret'
+SECURITY_HEADERS = (
+    'X-Content-Type-Options: nosniff',
+    'X-Frame-Options: DENY',
+    "Content-Security-Policy: frame-ancestors 'none'",
+    'Referrer-Policy: same-origin',
+)
+
+
+def escape(value):
+    """VALUE as HTML text, safe in element content and quoted attributes."""
+    if value is None:
+        return ''
+    return html.escape(str(value), quote=True)
+
+
+class BadRequest(Exception):
+    """The request cannot be understood (bad body type or size)."""
+
+
+# ------------------------------------------------------------------ request
+class Request:
+    def __init__(self, environ):
+        self.environ = environ
+        self.method = environ.get('REQUEST_METHOD', 'GET').upper()
+        self.remote = environ.get('REMOTE_ADDR', '') or ''
+        path = environ.get('PATH_INFO', '') or ''
+        self.parts = [p for p in path.split('/') if p]
+        self._form = None
+
+    # Path: /<listname>/<rest...>
+    @property
+    def listname(self):
+        return self.parts[0] if self.parts else None
+
+    @property
+    def rest(self):
+        return self.parts[1:]
+
+    def host(self):
+        """The host name the visitor used, lower case, without a port."""
+        host = (self.environ.get('HTTP_HOST') or
+                self.environ.get('SERVER_NAME') or '').strip().lower()
+        if host.startswith('['):
+            return host.split(']')[0] + ']'
+        return host.split(':')[0]
+
+    @property
+    def form(self):
+        if self._form is None:
+            self._form = self._parse_form()
+        return self._form
+
+    def _parse_form(self):
+        pairs = urllib.parse.parse_qsl(self.environ.get('QUERY_STRING', ''),
+                                       keep_blank_values=True)
+        if self.method == 'POST':
+            ctype = (self.environ.get('CONTENT_TYPE') or '').split(';')[0]
+            ctype = ctype.strip().lower()
+            try:
+                length = int(self.environ.get('CONTENT_LENGTH') or 0)
+            except ValueError:
+                raise BadRequest('bad Content-Length')
+            if length < 0 or length > MAX_BODY:
+                raise BadRequest('request body too large')
+            if length:
+                if ctype not in ('application/x-www-form-urlencoded', ''):
+                    raise BadRequest('unsupported content type')
+                stream = self.environ.get('wsgi.input') or sys.stdin.buffer
+                body = stream.read(length)
+                try:
+                    text = body.decode('utf-8')
+                except UnicodeDecodeError:
+                    raise BadRequest('form is not UTF-8')
+                pairs += urllib.parse.parse_qsl(text, keep_blank_values=True)
+        form = {}
+        for key, value in pairs:
+            form.setdefault(key, []).append(value)
+        return form
+
+    def get(self, key, default=''):
+        """The first value of field KEY, stripped."""
+        values = self.form.get(key)
+        return values[0].strip() if values else default
+
+    def has(self, key):
+        return key in self.form
+
+
+# ------------------------------------------------------------------ response
+def respond(stdout, body, status='200 OK', extra_headers=()):
+    headers = [f'Status: {status}',
+               'Content-Type: text/html; charset=utf-8',
+               'Cache-Control: no-store']
+    headers.extend(SECURITY_HEADERS)
+    headers.extend(extra_headers)
+    stdout.write(('\r\n'.join(headers) + '\r\n\r\n').encode('ascii'))
+    stdout.write(body.encode('utf-8'))
+
+
+def document(title, body, lang='en'):
+    """A whole HTML5 page; TITLE is escaped here, BODY must be safe HTML."""
+    return ('<!DOCTYPE html>\n'
+            f'<html lang="{escape(lang)}" dir="{escape(Utils.GetDirection(lang))}">'
+            '<head><meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<title>{escape(title)}</title></head>\n<body>\n{body}\n'
+            '</body></html>\n')
+
+
+def error_page(stdout, title, text, status='200 OK'):
+    respond(stdout, document(title, f'<h1>{escape(title)}</h1>\n'
+                                    f'<p>{escape(text)}</p>'), status=status)
+
+
+def no_such_list(stdout, name):
+    error_page(stdout, 'No such list',
+               f'There is no mailing list named {name}.',
+               status='404 Not Found')
+
+
+def bad_request(stdout, text):
+    error_page(stdout, 'Bad request', text, status='400 Bad Request')
+
+
+def open_list(request, stdout, lock=False):
+    """The list named by the path, or None after a 404 page was written.
+    With LOCK, the list comes back locked."""
+    from Mailman import Errors
+    from Mailman.MailList import MailList
+    name = (request.listname or '').lower()
+    if not Utils.valid_list_name(name) or not Utils.list_exists(name):
+        no_such_list(stdout, request.listname or '')
+        return None
+    try:
+        return MailList(name, lock=1 if lock else 0)
+    except Errors.MMListError:
+        no_such_list(stdout, request.listname or '')
+        return None
+
+
+# ------------------------------------------------------------------ secrets and tokens
+def site_secret():
+    """The key for the site's web-form HMACs: SUBSCRIBE_FORM_SECRET when the
+    site set one, else a random key kept in data/ (made on first use)."""
+    configured = getattr(mm_cfg, 'SUBSCRIBE_FORM_SECRET', None)
+    if configured:
+        return configured.encode('utf-8') if isinstance(configured, str) \
+            else bytes(configured)
+    path = os.path.join(mm_cfg.DATA_DIR, SECRET_FILE_NAME)
+    try:
+        with open(path, 'rb') as f:
+            key = f.read()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    # O_EXCL: when two processes race, the first file wins and both use it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    except FileExistsError:
+        with open(path, 'rb') as f:
+            return f.read()
+    with os.fdopen(fd, 'wb') as f:
+        os.fchmod(f.fileno(), 0o640)
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def client_prefix(remote):
+    """The network a client address belongs to: a /24 for IPv4, a /64 for
+    IPv6 (privacy addresses change within it)."""
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote or ''
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    bits = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f'{address}/{bits}', strict=False))
+
+
+def _mac(*parts):
+    message = ':'.join(str(p) for p in parts).encode('utf-8')
+    return hmac.new(site_secret(), message, hashlib.sha256).hexdigest()
+
+
+def make_subscribe_token(listname, remote, now=None):
+    issued = int(time.time() if now is None else now)
+    return f'{issued}:{_mac(issued, listname.lower(), client_prefix(remote))}'
+
+
+SUB_TOKEN_OK = 'ok'
+SUB_TOKEN_MISSING = 'missing'
+SUB_TOKEN_BAD = 'bad'
+SUB_TOKEN_EXPIRED = 'expired'
+SUB_TOKEN_TOO_FAST = 'too-fast'
+
+
+def check_subscribe_token(token, listname, remote, now=None):
+    """One of the SUB_TOKEN_* results for TOKEN."""
+    if not token:
+        return SUB_TOKEN_MISSING
+    issued, colon, mac = token.partition(':')
+    if not colon or not issued.isdigit():
+        return SUB_TOKEN_BAD
+    expected = _mac(issued, listname.lower(), client_prefix(remote))
+    if not hmac.compare_digest(mac.encode('ascii', 'replace'),
+                               expected.encode('ascii')):
+        return SUB_TOKEN_BAD
+    now = time.time() if now is None else now
+    age = now - int(issued)
+    if age > mm_cfg.FORM_LIFETIME or age < 0:
+        return SUB_TOKEN_EXPIRED
+    if age < (getattr(mm_cfg, 'SUBSCRIBE_FORM_MIN_TIME', 0) or 0):
+        return SUB_TOKEN_TOO_FAST
+    return SUB_TOKEN_OK
+
+
+def confirm_token(listname, cookie):
+    """The token a confirmation page's POST must carry for COOKIE."""
+    return _mac('confirm', listname.lower(), cookie)
+
+
+def check_confirm_token(listname, cookie, token):
+    return bool(token) and hmac.compare_digest(
+        token.encode('ascii', 'replace'),
+        confirm_token(listname, cookie).encode('ascii'))
+
+
+# ------------------------------------------------------------------ rate limit
+def rate_limited(action, remote, limit, window=60, now=None):
+    """Count one ACTION by client REMOTE; True when that makes more than
+    LIMIT within WINDOW seconds.  The counts live in a small file per
+    client under locks/, updated under an fcntl lock, so every web process
+    (and every web host on a shared var tree) sees the same count."""
+    if not limit or limit <= 0:
+        return False
+    client = remote
+    if ':' in (remote or ''):
+        # An IPv6 client picks addresses freely within its /64.
+        client = client_prefix(remote)
+    digest = hashlib.sha256(f'{action}:{client}'.encode('utf-8')).hexdigest()
+    if secrets.randbelow(100) == 0:
+        _forget_old_counts(window)
+    path = os.path.join(mm_cfg.LOCK_DIR, f'web-rate.{digest[:24]}')
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o660)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)
+        # The clock is read under the lock, so that the stamps in the file
+        # are never later than ours.
+        now = time.time() if now is None else now
+        data = b''
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+        stamps = []
+        for field in data.split():
+            try:
+                stamp = float(field)
+            except ValueError:
+                continue
+            if stamp > now - window:
+                stamps.append(stamp)
+        stamps.append(now)
+        stamps = stamps[-(limit + 1):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, ' '.join(f'{s:.3f}' for s in stamps).encode('ascii'))
+        return len(stamps) > limit
+    finally:
+        os.close(fd)
+
+
+def _forget_old_counts(window):
+    """Remove count files nobody has written for a while, so that many
+    client addresses do not fill locks/."""
+    cutoff = time.time() - 2 * window
+    try:
+        names = os.listdir(mm_cfg.LOCK_DIR)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith('web-rate.'):
+            continue
+        path = os.path.join(mm_cfg.LOCK_DIR, name)
+        try:
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
+        except OSError:
+            pass

@@ -1,0 +1,75 @@
+"""The list information page, and with no list the overview of lists."""
+
+import urllib.parse
+
+from Mailman import Utils
+from Mailman import mm_cfg
+from Mailman import HTMLFormatter
+from Mailman.Cgi import Page
+from Mailman.Cgi.Page import escape
+
+
+def _web_host(mlist):
+    return (urllib.parse.urlsplit(mlist.web_page_url).hostname or '').lower()
+
+
+def overview(request, stdout):
+    from Mailman import Errors
+    from Mailman.MailList import MailList
+    host = request.host()
+    rows = []
+    for name in Utils.list_names():
+        try:
+            mlist = MailList(name, lock=0)
+        except Errors.MMListError:
+            continue
+        if not mlist.advertised:
+            continue
+        if mm_cfg.VIRTUAL_HOST_OVERVIEW and host and _web_host(mlist) != host:
+            continue
+        rows.append(
+            f'<tr><td><a href="{escape(mlist.GetScriptURL("listinfo", 1))}">'
+            f'{escape(mlist.real_name)}</a></td>'
+            f'<td>{escape(mlist.description) or "<em>[no description]</em>"}'
+            '</td></tr>')
+    shown = escape(host or mm_cfg.DEFAULT_URL_HOST)
+    if rows:
+        table = ('<table><thead><tr><th>List</th><th>Description</th></tr>'
+                 '</thead><tbody>\n' + '\n'.join(rows) + '\n</tbody></table>')
+        intro = (f'<p>Below are the public mailing lists on {shown}.  '
+                 'Follow a list name to read about it, join it, or change '
+                 'your settings as a member.</p>')
+    else:
+        table = ''
+        intro = f'<p>There are no public mailing lists on {shown}.</p>'
+    body = (f'<h1>{shown} mailing lists</h1>\n{intro}\n{table}\n'
+            '<p>Lists that are not advertised are not shown; visit a list\'s '
+            'own page at <code>listinfo/&lt;listname&gt;</code>.</p>')
+    Page.respond(stdout, Page.document(f'{host or ""} mailing lists', body))
+
+
+def list_page(request, stdout, mlist, lang=None):
+    lang = lang or request.get('language') or mlist.preferred_language
+    if lang not in mlist.GetAvailableLanguages():
+        lang = mlist.preferred_language
+    ctx = HTMLFormatter.Context(
+        mlist, lang=lang, remote=request.remote,
+        sub_form_token=Page.make_subscribe_token(mlist.internal_name(),
+                                                 request.remote))
+    Page.respond(stdout, HTMLFormatter.render('listinfo.html', ctx))
+
+
+def main(environ, stdout):
+    request = Page.Request(environ)
+    try:
+        request.form
+    except Page.BadRequest as error:
+        Page.bad_request(stdout, str(error))
+        return
+    if not request.parts:
+        overview(request, stdout)
+        return
+    mlist = Page.open_list(request, stdout)
+    if mlist is None:
+        return
+    list_page(request, stdout, mlist)
