@@ -101,6 +101,12 @@ class Install:
         return run([str(self.prefix / 'bin' / program), *map(str, args)],
                    cwd=self.prefix, check=False, **kwargs)
 
+    def run_cron(self, program, *args, **kwargs):
+        """Run an installed cron/ program as cron does: python -S."""
+        return run([self.configured_python(), '-S',
+                    str(self.prefix / 'cron' / program), *map(str, args)],
+                   cwd=self.prefix, check=False, **kwargs)
+
     def python(self, code, *args, check=True, **kwargs):
         """Run Python CODE with the installed interpreter, as the installed
         scripts run: -S, from bin/, after `import paths`."""
