@@ -150,6 +150,18 @@ def bad_request(stdout, text):
     error_page(stdout, 'Bad request', text, status='400 Bad Request')
 
 
+def parse_request(environ, stdout):
+    """The Request for ENVIRON with its form read, or None after a 400
+    page was written for a form that cannot be read."""
+    request = Request(environ)
+    try:
+        request.form
+    except BadRequest as error:
+        bad_request(stdout, str(error))
+        return None
+    return request
+
+
 def open_list(request, stdout, lock=False):
     """The list named by the path, or None after a 404 page was written.
     With LOCK, the list comes back locked."""

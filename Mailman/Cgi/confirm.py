@@ -177,11 +177,8 @@ def carry_out(request, stdout, mlist, cookie):
 
 
 def main(environ, stdout):
-    request = Page.Request(environ)
-    try:
-        request.form
-    except Page.BadRequest as error:
-        Page.bad_request(stdout, str(error))
+    request = Page.parse_request(environ, stdout)
+    if request is None:
         return
     mlist = Page.open_list(request, stdout)
     if mlist is None:

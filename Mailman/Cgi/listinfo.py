@@ -60,11 +60,8 @@ def list_page(request, stdout, mlist, lang=None):
 
 
 def main(environ, stdout):
-    request = Page.Request(environ)
-    try:
-        request.form
-    except Page.BadRequest as error:
-        Page.bad_request(stdout, str(error))
+    request = Page.parse_request(environ, stdout)
+    if request is None:
         return
     if not request.parts:
         overview(request, stdout)

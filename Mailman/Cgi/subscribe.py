@@ -153,11 +153,8 @@ def subscribe(request, stdout, mlist):
 
 
 def main(environ, stdout):
-    request = Page.Request(environ)
-    try:
-        request.form
-    except Page.BadRequest as error:
-        Page.bad_request(stdout, str(error))
+    request = Page.parse_request(environ, stdout)
+    if request is None:
         return
     mlist = Page.open_list(request, stdout)
     if mlist is None:
