@@ -16,7 +16,6 @@ import email
 import email.utils
 import itertools
 import os
-import pickle
 import re
 import shutil
 import textwrap
@@ -35,6 +34,7 @@ from Mailman.Handlers import (Acknowledge, AfterDelivery, AvoidDuplicates,
                               CalcRecips, Cleanse, CleanseDKIM, CookHeaders,
                               Decorate, FileRecips, OwnerRecips, ToArchive,
                               ToDigest, ToOutgoing, ToUsenet, WrapMessage)
+from unithelp import log_text, queued
 
 _names = itertools.count()
 ADMIN_PW = 'admin-secret'
@@ -152,31 +152,7 @@ def charsets_of(value):
 def queue_entries(queue_dir, listname):
     """(message, metadata) of the entries of LISTNAME in QUEUE_DIR; the
     entries are removed."""
-    found = []
-    if not os.path.isdir(queue_dir):
-        return found
-    for name in sorted(os.listdir(queue_dir)):
-        if not name.endswith('.pck'):
-            continue
-        path = os.path.join(queue_dir, name)
-        with open(path, 'rb') as f:
-            stored = pickle.load(f)
-            data = pickle.load(f)
-        if data.get('listname') != listname:
-            continue
-        os.unlink(path)
-        found.append((email.message_from_bytes(stored, _class=Message),
-                      data))
-    return found
-
-
-def log_text(kind):
-    path = os.path.join(mm_cfg.LOG_DIR, kind)
-    try:
-        with open(path, encoding='utf-8', errors='replace') as f:
-            return f.read()
-    except FileNotFoundError:
-        return ''
+    return queued(queue_dir, listname, remove=True)
 
 
 # ================================================================ CalcRecips

@@ -10,7 +10,6 @@ files and the files on disk afterwards.
 
 import email
 import os
-import pickle
 import shutil
 import socket
 import stat
@@ -32,6 +31,7 @@ from Mailman import mm_cfg
 from Mailman.MailList import MailList
 from Mailman.Message import Message
 from Mailman.UserDesc import UserDesc
+from unithelp import log_text, queued as read_queue
 
 import Mailman.ListAdmin as ListAdmin
 from Mailman.Handlers import Approve
@@ -110,24 +110,6 @@ def add_member(mlist, address, moderated=False):
         mlist.setMemberOption(address, mm_cfg.Moderate, 1)
 
 
-def read_queue(queue_dir, listname=None):
-    """(message, metadata) of every entry of QUEUE_DIR (for LISTNAME)."""
-    entries = []
-    if not os.path.isdir(queue_dir):
-        return entries
-    for name in sorted(os.listdir(queue_dir)):
-        if not name.endswith('.pck'):
-            continue
-        with open(os.path.join(queue_dir, name), 'rb') as f:
-            stored = pickle.load(f)
-            data = pickle.load(f)
-        if listname is not None and data.get('listname') != listname:
-            continue
-        msg = email.message_from_bytes(stored, _class=Message)
-        entries.append((msg, data))
-    return entries
-
-
 def virgin(mlist):
     return read_queue(mm_cfg.VIRGINQUEUE_DIR, mlist.internal_name())
 
@@ -152,15 +134,6 @@ def body_text(msg):
         out.append(payload.decode(part.get_content_charset() or 'utf-8',
                                   'replace'))
     return '\n'.join(out)
-
-
-def log_text(kind):
-    path = os.path.join(mm_cfg.LOG_DIR, kind)
-    try:
-        with open(path, encoding='utf-8', errors='replace') as f:
-            return f.read()
-    except FileNotFoundError:
-        return ''
 
 
 def held_files(mlist):
