@@ -35,7 +35,7 @@ EXEC_DIRS = ['cgi-bin', 'mail']
 MAIL_COMMANDS = ['admin', 'bounces', 'confirm', 'join', 'leave', 'owner',
                  'post', 'request', 'subscribe', 'unsubscribe']
 CGI_PROGS = ['admin', 'admindb', 'confirm', 'create', 'edithtml', 'listinfo',
-             'options', 'private', 'rmlist', 'roster', 'subscribe']
+             'options', 'private', 'rmlist', 'roster', 'search', 'subscribe']
 
 PIP_STAMP = '.mailman-requirements'
 

@@ -15,7 +15,7 @@ import traceback
 from Mailman.Logging.Syslog import syslog
 
 PAGES = ('admin', 'admindb', 'confirm', 'create', 'edithtml', 'listinfo',
-         'options', 'private', 'rmlist', 'roster', 'subscribe')
+         'options', 'private', 'rmlist', 'roster', 'search', 'subscribe')
 ALLOWED_METHODS = ('GET', 'POST', 'HEAD')
 
 

@@ -22,7 +22,7 @@ from installs import (build_and_install, configure, copy_source,
 
 VERSION = '2.2.0a1'
 CGI_PAGES = ['admin', 'admindb', 'confirm', 'create', 'edithtml', 'listinfo',
-             'options', 'private', 'rmlist', 'roster', 'subscribe']
+             'options', 'private', 'rmlist', 'roster', 'search', 'subscribe']
 VAR_DIRS = ['logs', 'archives', 'lists', 'locks', 'data', 'spam', 'qfiles',
             'archives/private', 'archives/public']
 PREFIX_DIRS = ['bin', 'templates', 'scripts', 'cron', 'pythonlib', 'Mailman',

@@ -5,84 +5,14 @@ environment and a byte stream, and their answers parsed."""
 import html.parser
 import io
 import re
-import shutil
 import time
 import urllib.parse
 import uuid
 
 import pytest
 
-SCRIPT = '<script>alert(1)</script>'
-
-
-# ---------------------------------------------------------------- helpers
-class Response:
-    def __init__(self, raw):
-        head, _, body = raw.partition(b'\r\n\r\n')
-        self.headers = {}
-        for line in head.decode('ascii').split('\r\n'):
-            key, _, value = line.partition(':')
-            self.headers[key.strip().lower()] = value.strip()
-        self.status = int(self.headers.get('status', '200').split()[0])
-        self.text = body.decode('utf-8')
-        self.parser = Collector()
-        self.parser.feed(self.text)
-
-    def hidden(self, name):
-        for tag, attrs in self.parser.tags:
-            if tag == 'input' and attrs.get('name') == name:
-                return attrs.get('value')
-        return None
-
-    @property
-    def plain(self):
-        return ' '.join(''.join(self.parser.data).split())
-
-
-class Collector(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags, self.data = [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.data.append(data)
-
-
-def call(page, path='', method='GET', form=None, remote='192.0.2.10',
-         host='www.example.com', query=''):
-    import importlib
-    module = importlib.import_module('Mailman.Cgi.' + page)
-    body = urllib.parse.urlencode(form or {}).encode('utf-8')
-    environ = {'REQUEST_METHOD': method, 'PATH_INFO': path,
-               'QUERY_STRING': query, 'REMOTE_ADDR': remote,
-               'HTTP_HOST': host, 'SERVER_NAME': host}
-    if method == 'POST':
-        environ.update({'CONTENT_TYPE': 'application/x-www-form-urlencoded',
-                        'CONTENT_LENGTH': str(len(body)),
-                        'wsgi.input': io.BytesIO(body)})
-    out = io.BytesIO()
-    module.main(environ, out)
-    return Response(out.getvalue())
-
-
-def drain_virgin():
-    from Mailman import mm_cfg
-    from Mailman.Queue.Switchboard import Switchboard
-    switchboard = Switchboard(mm_cfg.VIRGINQUEUE_DIR)
-    found = []
-    for filebase in switchboard.files():
-        msg, data = switchboard.dequeue(filebase)
-        switchboard.finish(filebase)
-        found.append((msg, data))
-    return found
-
-
-def unique_remote():
-    value = uuid.uuid4().int
-    return f'198.{value % 200}.{(value >> 8) % 250}.{(value >> 16) % 250}'
+from webhelp import (SCRIPT, Response, call, drain_virgin,  # noqa: F401
+                     lists, make_list, reload, unique_remote)
 
 
 def token(mlist, remote, age=10):
@@ -102,39 +32,6 @@ def subscribe(mlist, address, remote, tok='default', **extra):
     form.update(extra)
     return call('subscribe', '/' + mlist.internal_name(), 'POST', form,
                 remote=remote)
-
-
-def make_list(prefix='web', **attrs):
-    from Mailman import Passwords
-    from Mailman.MailList import MailList
-    name = prefix + '-' + uuid.uuid4().hex[:10]
-    m = MailList()
-    m.Create(name, 'owner@example.com', Passwords.hash_password('adminpw'))
-    for key, value in attrs.items():
-        setattr(m, key, value)
-    m.Save()
-    m.Unlock()
-    return MailList(name, lock=0)
-
-
-@pytest.fixture
-def lists():
-    made = []
-
-    def factory(**attrs):
-        m = make_list(**attrs)
-        made.append(m)
-        return m
-    drain_virgin()
-    yield factory
-    for m in made:
-        shutil.rmtree(m.fullpath(), ignore_errors=True)
-    drain_virgin()
-
-
-def reload(mlist):
-    from Mailman.MailList import MailList
-    return MailList(mlist.internal_name(), lock=0)
 
 
 # ---------------------------------------------------------------- listinfo
