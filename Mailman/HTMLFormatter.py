@@ -103,6 +103,11 @@ def _digest_radio(ctx, digest):
             f'{checked}>')
 
 
+def _captcha(ctx):
+    from Mailman.Cgi import Captcha
+    return Captcha.form_fields(ctx.lang, ctx.sub_form_token)
+
+
 def _footer(ctx):
     m = ctx.mlist
     name = escape(m.real_name)
@@ -191,7 +196,7 @@ def _handlers():
         'archive': _archive_start,
         '/archive': _archive_end,
         'favicon': lambda c: '',
-        'captcha-ui': lambda c: '',
+        'captcha-ui': _captcha,
         'num-reg-users': users(False),
         'num-digesters': users(True),
         'mailman-footer': _footer,

@@ -125,13 +125,25 @@ def respond(stdout, body, status='200 OK', extra_headers=()):
     stdout.write(body.encode('utf-8'))
 
 
+# One small style sheet for every generated page; class names used by pages:
+# error (a message beside a field or at the top), notice, nav, settings.
+STYLE = ('body{font-family:sans-serif;margin:1em 2em;max-width:72em}'
+         'table{border-collapse:collapse}'
+         'th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;'
+         'vertical-align:top}'
+         '.error{color:#a00;font-weight:bold}.notice{color:#060}'
+         'nav ul{list-style:none;padding:0}nav li{display:inline;'
+         'margin-right:1em}')
+
+
 def document(title, body, lang='en'):
     """A whole HTML5 page; TITLE is escaped here, BODY must be safe HTML."""
     return ('<!DOCTYPE html>\n'
             f'<html lang="{escape(lang)}" dir="{escape(Utils.GetDirection(lang))}">'
             '<head><meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{escape(title)}</title></head>\n<body>\n{body}\n'
+            f'<title>{escape(title)}</title>\n<style>{STYLE}</style></head>\n'
+            f'<body>\n{body}\n'
             '</body></html>\n')
 
 

@@ -3,6 +3,7 @@
 from Mailman import Errors
 from Mailman import HTMLFormatter
 from Mailman import mm_cfg
+from Mailman.Cgi import Captcha
 from Mailman.Cgi import Page
 from Mailman.Cgi.Page import escape
 from Mailman.UserDesc import UserDesc
@@ -84,12 +85,25 @@ def subscribe(request, stdout, mlist):
     if verdict != Page.SUB_TOKEN_OK:
         answer(TOKEN_MESSAGES[verdict])
         return
+    if not Captcha.answered(lang, request.get('sub_form_token'),
+                            request.get(Captcha.QUESTION_FIELD),
+                            request.get(Captcha.ANSWER_FIELD)):
+        answer('The answer to the question on the form was wrong.  Please '
+               'go back, reload the page and try again.')
+        return
     address = request.get('email')
     fullname = request.get('fullname')
     password = request.form.get('pw', [''])[0]
     confirm = request.form.get('pw-conf', [''])[0]
     if not address:
         answer('You must give your email address.')
+        return
+    address_limit = getattr(mm_cfg, 'WEB_SUBSCRIBE_ADDRESS_LIMIT', 3)
+    if Page.rate_limited('subscribe-address', address.lower(),
+                         address_limit, window=3600):
+        answer('Too many subscription requests were made for this address '
+               'in the last hour.  Please try again later.',
+               status='429 Too Many Requests')
         return
     if password != confirm:
         answer('The two passwords you typed differ.  Please try again.')

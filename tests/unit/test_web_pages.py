@@ -404,3 +404,75 @@ def test_pages_are_well_formed(lists, roster):
         checker.feed(r.text)
         checker.close()
         assert checker.stack == []
+
+
+# ---------------------------------------------------------------- bot defences
+def test_one_address_cannot_be_flooded_from_many_clients(lists):
+    from Mailman import mm_cfg
+    m = lists()
+    address = f'target-{uuid.uuid4().hex[:8]}@example.org'
+    answers = [subscribe(m, address, unique_remote()).status
+               for _ in range(mm_cfg.WEB_SUBSCRIBE_ADDRESS_LIMIT + 1)]
+    assert answers[:-1] == [200] * mm_cfg.WEB_SUBSCRIBE_ADDRESS_LIMIT
+    assert answers[-1] == 429
+
+
+@pytest.fixture
+def arithmetic_captcha():
+    from Mailman import mm_cfg
+    mm_cfg.SUBSCRIBE_ARITHMETIC_CAPTCHA = True
+    yield
+    mm_cfg.SUBSCRIBE_ARITHMETIC_CAPTCHA = False
+
+
+def _question_and_answer(page_text):
+    words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven',
+             'eight', 'nine', 'ten']
+    match = re.search(r'What is (\w+) plus (\w+)\?', page_text)
+    return str(words.index(match.group(1)) + words.index(match.group(2)))
+
+
+def test_arithmetic_captcha_must_be_answered(lists, arithmetic_captcha):
+    from Mailman.Cgi import Captcha
+    m = lists()
+    remote = unique_remote()
+    page = call('listinfo', '/' + m.internal_name(), remote=remote)
+    assert page.hidden(Captcha.QUESTION_FIELD)
+    # A form as the page makes it, but served ten seconds ago.
+    tok = token(m, remote)
+    fields = Captcha.form_fields('en', tok)
+    hidden = re.search(r'name="captcha_idx" value="([^"]+)"', fields).group(1)
+    right = _question_and_answer(fields)
+    wrong = str(int(right) + 1)
+    for answer in (None, wrong):
+        extra = {Captcha.QUESTION_FIELD: hidden}
+        if answer is not None:
+            extra[Captcha.ANSWER_FIELD] = answer
+        r = subscribe(m, f'cap-{uuid.uuid4().hex[:6]}@example.org', remote,
+                      tok=tok, **extra)
+        assert 'answer to the question on the form was wrong' in r.plain
+    assert not drain_virgin()
+    r = subscribe(m, 'cap-ok@example.org', remote, tok=tok,
+                  **{Captcha.QUESTION_FIELD: hidden,
+                     Captcha.ANSWER_FIELD: right})
+    assert 'confirm' in r.plain and 'wrong' not in r.plain
+    assert drain_virgin()
+    # The question cannot be carried to another form, nor changed.
+    assert not Captcha.answered('en', token(m, remote, age=30), hidden, right)
+    tampered = hidden.replace('sum-', 'sum-1', 1)
+    assert not Captcha.answered('en', tok, tampered, right)
+
+
+def test_site_captcha_questions(lists):
+    from Mailman import mm_cfg
+    from Mailman.Cgi import Captcha
+    mm_cfg.CAPTCHAS = {'en': [('Name the colour of grass', '(?i)green')]}
+    try:
+        fields = Captcha.form_fields('fr', 'tok')
+        assert 'colour of grass' in fields
+        hidden = re.search(r'name="captcha_idx" value="([^"]+)"',
+                           fields).group(1)
+        assert Captcha.answered('fr', 'tok', hidden, ' Green ')
+        assert not Captcha.answered('fr', 'tok', hidden, 'blue')
+    finally:
+        mm_cfg.CAPTCHAS = None
