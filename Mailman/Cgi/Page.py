@@ -153,9 +153,11 @@ def error_page(stdout, title, text, status='200 OK'):
 
 
 def no_such_list(stdout, name):
+    # The name is not repeated: even escaped, text chosen by whoever made
+    # the link would appear on this site's page (2.1's content injection).
     error_page(stdout, 'No such list',
-               f'There is no mailing list named {name}.',
-               status='404 Not Found')
+               'There is no mailing list by the name given in the address '
+               'of this page.', status='404 Not Found')
 
 
 def bad_request(stdout, text):

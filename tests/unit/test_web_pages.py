@@ -114,8 +114,11 @@ def test_unknown_list_is_404_and_escaped(page):
     assert r.status == 404
     assert '<img' not in r.text
     assert 'onerror' not in [k for t, a in r.parser.tags for k in a]
-    r = call(page, '/nosuchlist-' + uuid.uuid4().hex[:6])
+    name = 'nosuchlist-' + uuid.uuid4().hex[:6]
+    r = call(page, '/' + name)
     assert r.status == 404
+    # Attacker text is not echoed at all, escaped or not.
+    assert name not in r.text
 
 
 # ---------------------------------------------------------------- subscribe
