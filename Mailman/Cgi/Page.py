@@ -24,7 +24,8 @@ import urllib.parse
 from Mailman import Utils
 from Mailman import mm_cfg
 
-MAX_BODY = 64 * 1024
+# Large enough for a mass subscription of some hundred thousand addresses.
+MAX_BODY = 8 * 1024 * 1024
 SECRET_FILE_NAME = 'web-form.secret'
 SECURITY_HEADERS = (
     'X-Content-Type-Options: nosniff',
@@ -91,15 +92,21 @@ class Request:
             if length < 0 or length > MAX_BODY:
                 raise BadRequest('request body too large')
             if length:
-                if ctype not in ('application/x-www-form-urlencoded', ''):
+                if ctype not in ('application/x-www-form-urlencoded', '',
+                                 'multipart/form-data'):
                     raise BadRequest('unsupported content type')
                 stream = self.environ.get('wsgi.input') or sys.stdin.buffer
                 body = stream.read(length)
-                try:
-                    text = body.decode('utf-8')
-                except UnicodeDecodeError:
-                    raise BadRequest('form is not UTF-8')
-                pairs += urllib.parse.parse_qsl(text, keep_blank_values=True)
+                if ctype == 'multipart/form-data':
+                    pairs += _multipart_pairs(
+                        self.environ.get('CONTENT_TYPE'), body)
+                else:
+                    try:
+                        text = body.decode('utf-8')
+                    except UnicodeDecodeError:
+                        raise BadRequest('form is not UTF-8')
+                    pairs += urllib.parse.parse_qsl(text,
+                                                    keep_blank_values=True)
         form = {}
         for key, value in pairs:
             form.setdefault(key, []).append(value)
@@ -112,6 +119,31 @@ class Request:
 
     def has(self, key):
         return key in self.form
+
+
+def _multipart_pairs(content_type, body):
+    """(name, text) pairs of a multipart/form-data BODY; an uploaded file's
+    content is its text (the pages that take uploads take address lists
+    and templates)."""
+    import email.parser
+    import email.policy
+    head = f'Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n'
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head.encode('latin-1', 'replace') + body)
+    if not message.is_multipart():
+        raise BadRequest('malformed multipart form')
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param('name', header='content-disposition')
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b''
+        try:
+            text = data.decode(part.get_content_charset() or 'utf-8')
+        except (UnicodeDecodeError, LookupError):
+            raise BadRequest(f'form field {name} is not UTF-8')
+        pairs.append((name, text))
+    return pairs
 
 
 # ------------------------------------------------------------------ response

@@ -479,3 +479,23 @@ def test_site_captcha_questions(lists):
         assert not Captcha.answered('fr', 'tok', hidden, 'blue')
     finally:
         mm_cfg.CAPTCHAS = None
+
+
+def test_multipart_forms_are_read_with_uploaded_files_as_text():
+    from Mailman.Cgi import Page
+    boundary = 'b0undary'
+    body = (f'--{boundary}\r\n'
+            'Content-Disposition: form-data; name="subscribees"\r\n\r\n'
+            'a@example.org\r\n'
+            f'--{boundary}\r\n'
+            'Content-Disposition: form-data; name="subscribees_upload"; '
+            'filename="list.txt"\r\nContent-Type: text/plain\r\n\r\n'
+            'b@example.org\nc\u00e9@example.org\n\r\n'
+            f'--{boundary}--\r\n').encode('utf-8')
+    request = Page.Request({
+        'REQUEST_METHOD': 'POST', 'CONTENT_LENGTH': str(len(body)),
+        'CONTENT_TYPE': f'multipart/form-data; boundary={boundary}',
+        'wsgi.input': io.BytesIO(body)})
+    assert request.get('subscribees') == 'a@example.org'
+    assert request.form['subscribees_upload'] == \
+        ['b@example.org\nc\u00e9@example.org\n']
