@@ -134,7 +134,11 @@ def _script_root(environ, mlist):
 def cookie_paths(environ, mlist, role):
     root = _script_root(environ, mlist)
     name = mlist.internal_name()
-    return [f'{root}{page}{mm_cfg.CGIEXT}/{name}' for page in ROLE_PAGES[role]]
+    paths = [f'{root}{page}{mm_cfg.CGIEXT}/{name}' for page in ROLE_PAGES[role]]
+    if 'private' in ROLE_PAGES[role]:
+        # The list's mbox is served at private/<list>.mbox/<list>.mbox.
+        paths.append(f'{root}private{mm_cfg.CGIEXT}/{name}.mbox')
+    return paths
 
 
 def _cookie_lifetime():

@@ -79,7 +79,7 @@ def main(page, environ=os.environ, stdout=None):
     buffer = io.BytesIO()
     try:
         module = importlib.import_module('Mailman.Cgi.' + page)
-        module.main(environ=environ, stdout=buffer)
+        body_writer = module.main(environ=environ, stdout=buffer)
     except Exception:
         syslog('error', 'admin(%d): page %s failed:\n%s', os.getpid(), page,
                traceback.format_exc())
@@ -91,5 +91,13 @@ def main(page, environ=os.environ, stdout=None):
         return 0
     _drain_request_body(environ)
     stdout.write(buffer.getvalue())
+    if callable(body_writer):
+        # A page serving a large file (private) returns a writer for the
+        # body instead of holding the file in memory.
+        try:
+            body_writer(stdout)
+        except Exception:
+            syslog('error', 'page %s failed while sending its body:\n%s',
+                   page, traceback.format_exc())
     stdout.flush()
     return 0
