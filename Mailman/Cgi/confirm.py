@@ -86,6 +86,14 @@ def show(request, stdout, mlist, cookie):
                  'expired, been used already, or been mistyped.',
                  status='404 Not Found')
         return
+    if record[0] == Pending.PASSWORD_RESET:
+        # The new password is chosen on the options page.
+        url = mlist.GetScriptURL('options', absolute=1) + '?reset=' + cookie
+        Page.respond(stdout, Page.document(
+            'Choose a new password', '<h1>Choose a new password</h1>'
+            f'<p><a href="{escape(url)}">Continue</a></p>'),
+            status='303 See Other', extra_headers=[f'Location: {url}'])
+        return
     described = _describe(mlist, record)
     if described is None:
         _message(stdout, mlist, 'Not confirmable here',
