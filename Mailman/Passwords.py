@@ -10,8 +10,6 @@ hashes are upgraded on the first successful login.
 import hashlib
 import hmac
 
-from passlib.context import CryptContext
-
 from Mailman import mm_cfg
 
 # 2.1 forms, recognised only to verify and then upgrade them.
@@ -31,6 +29,9 @@ def _context():
     scheme = getattr(mm_cfg, 'PASSWORD_HASH_SCHEME', 'pbkdf2_sha256')
     context = _contexts.get(scheme)
     if context is None:
+        # Imported here: passlib takes tens of milliseconds to load, which
+        # every web page would pay even when it checks no password.
+        from passlib.context import CryptContext
         schemes = [scheme] + [s for s in ['pbkdf2_sha256'] + LEGACY_SCHEMES
                               if s != scheme]
         context = CryptContext(schemes=schemes, default=scheme,
