@@ -176,6 +176,26 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             languages.append(self.preferred_language)
         return languages or [mm_cfg.DEFAULT_SERVER_LANGUAGE]
 
+    # ------------------------------------------------------------ admin GUI
+    # 2.1's entry points to the admin categories (declared in Mailman/Gui).
+    def GetConfigCategories(self):
+        """{name: (title, category object)}, in ADMIN_CATEGORIES order."""
+        from Mailman import Gui
+        return {gui.NAME: (gui.GetConfigCategory()[1], gui)
+                for gui in Gui.categories()}
+
+    def GetConfigSubCategories(self, category):
+        """[(name, title), ...] of CATEGORY, or None."""
+        from Mailman import Gui
+        gui = Gui.category(category)
+        return gui.GetConfigSubCategories(category) if gui else None
+
+    def GetConfigInfo(self, category, subcat=None):
+        """CATEGORY's declarations (for SUBCAT), or None."""
+        from Mailman import Gui
+        gui = Gui.category(category)
+        return gui.GetConfigInfo(self, category, subcat) if gui else None
+
     # ------------------------------------------------------------ state
     def InitTempVars(self, name):
         """Process-local state: the lock, the paths, the member adaptor."""
