@@ -108,6 +108,30 @@ def _int_field(request, name, default):
         return default
 
 
+# Chunk links shown on each side of the current chunk; with thousands of
+# chunks (a list of 100,000) listing every one made a page of 600 kB.
+CHUNK_LINKS_AROUND = 10
+
+
+def _chunk_links_shown(current, chunks):
+    """The chunk numbers to link to, None standing for a gap: the first
+    and last chunks, every tenth, hundredth..., and those near CURRENT."""
+    wanted = {0, chunks - 1}
+    wanted.update(range(max(0, current - CHUNK_LINKS_AROUND),
+                        min(chunks, current + CHUNK_LINKS_AROUND + 1)))
+    step = 10
+    while step < chunks:
+        wanted.update(range(0, chunks, step) if chunks // step <= 20 else ())
+        step *= 10
+    shown, previous = [], None
+    for index in sorted(wanted):
+        if previous is not None and index != previous + 1:
+            shown.append(None)
+        shown.append(index)
+        previous = index
+    return shown
+
+
 def _chunk_size(mlist):
     try:
         size = int(getattr(mlist, 'admin_member_chunksize', 0) or 0)
@@ -278,7 +302,10 @@ def _render_list(mlist, request, session):
                      + ' '.join(links) + '</p></nav>')
     if chunks > 1:
         links = []
-        for index in range(chunks):
+        for index in _chunk_links_shown(chunk, chunks):
+            if index is None:
+                links.append('<li>&hellip;</li>')
+                continue
             first = shown[index * chunk_size]
             last = shown[min((index + 1) * chunk_size, len(shown)) - 1]
             label = f'from {escape(first)} to {escape(last)}'

@@ -574,3 +574,13 @@ def test_pages_are_valid_html(lists, tmp_path):
         (tmp_path / f'{label}.html').write_text(
             Page.document('Members', body), encoding='utf-8')
     assert check_html(tmp_path) == []
+
+
+def test_chunk_links_stay_few_on_huge_rosters():
+    from Mailman.Cgi.adminmembers import _chunk_links_shown
+    assert _chunk_links_shown(0, 3) == [0, 1, 2]
+    shown = _chunk_links_shown(1500, 3334)
+    numbers = [n for n in shown if n is not None]
+    assert len(shown) < 40
+    assert {0, 1000, 1490, 1500, 1510, 2000, 3333} <= set(numbers)
+    assert numbers == sorted(numbers)
