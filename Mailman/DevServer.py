@@ -280,6 +280,7 @@ class Handler(BaseHTTPRequestHandler):
             content_type += '; charset=utf-8'
         self.send_response(HTTPStatus.OK)
         self.send_header('Content-Type', content_type)
+        self.send_header('X-Content-Type-Options', 'nosniff')
         self.send_header('Content-Length', str(len(data)))
         self.send_header('Last-Modified',
                          self.date_time_string(int(os.path.getmtime(path))))

@@ -5,12 +5,19 @@ archives/private/<list>.mbox/<list>.mbox every post.  While the archive is
 public, archives/public/<list> is a symlink to the private directory, so the
 web server can serve it as static files; making the archive private removes
 the link (and the mbox link, when PUBLIC_MBOX is set).
+
+ArchiveMail is what the archive queue runner calls for each post: the mbox
+first (ARCHIVE_TO_MBOX 1 or 2), then, unless the mbox is all the site
+wants (1), the list's external archiver if one is set, else the HTML
+archive (HyperArch).  ARCHIVE_TO_MBOX -1 turns archiving off.
 """
 
 import errno
 import os
+import traceback
 
 from Mailman import mm_cfg
+from Mailman.Logging.Syslog import syslog
 
 ARCHIVE_DIR_MODE = 0o2775
 
@@ -59,6 +66,43 @@ class Archiver:
         return os.path.join(mm_cfg.PRIVATE_ARCHIVE_FILE_DIR, name + '.mbox',
                             name + '.mbox')
 
+    def ExternalArchiver(self):
+        """The external archiver command for this list, or None."""
+        if self.archive_private:
+            command = mm_cfg.PRIVATE_EXTERNAL_ARCHIVER
+        else:
+            command = mm_cfg.PUBLIC_EXTERNAL_ARCHIVER
+        return command if isinstance(command, str) and command.strip() \
+            else None
+
+    def ArchiveMail(self, msg, msgdata=None):
+        """Archive MSG (the caller holds the list lock)."""
+        from Mailman.Archiver import External, Mbox
+        msgdata = msgdata or {}
+        if mm_cfg.ARCHIVE_TO_MBOX == -1:
+            return              # the site archives nothing
+        offset = -1
+        if mm_cfg.ARCHIVE_TO_MBOX in (1, 2):
+            offset = Mbox.append_to_mbox(self.ArchiveFileName(), msg,
+                                         msgdata)
+            if mm_cfg.ARCHIVE_TO_MBOX == 1:
+                return
+        external = self.ExternalArchiver()
+        if external:
+            External.run(external, self, Mbox.message_bytes(msg))
+            return
+        try:
+            from Mailman.Archiver.HyperArch import HTMLArchive
+            archive = HTMLArchive(self)
+            try:
+                archive.add(msg, offset)
+            finally:
+                archive.close()
+        except Exception:
+            # The post is safe in the mbox; bin/arch rebuilds the pages.
+            syslog('error', 'archiving to HTML failed for list %s:\n%s',
+                   self.internal_name(), traceback.format_exc())
+
     def GetBaseArchiveURL(self):
         if self.archive_private:
             return self.GetScriptURL('private', absolute=1) + '/'
@@ -74,6 +118,13 @@ class Archiver:
         mbox_dir = os.path.dirname(self.ArchiveFileName())
         _make_dir(private_dir)
         _make_dir(mbox_dir)
+        if not os.path.exists(os.path.join(private_dir, 'index.html')):
+            from Mailman.Archiver.HyperArch import write_empty_index
+            try:
+                write_empty_index(self)
+            except OSError as error:
+                syslog('error', 'cannot write the empty archive index of '
+                       '%s: %s', name, error)
         public = os.path.join(mm_cfg.PUBLIC_ARCHIVE_FILE_DIR, name)
         public_mbox = os.path.join(mm_cfg.PUBLIC_ARCHIVE_FILE_DIR,
                                    name + '.mbox')

@@ -10,24 +10,16 @@ ARCHIVER_CLOBBER_DATE_POLICY says:
 
 A replaced date is kept in X-Original-Date.  X-List-Received-Date always
 records the time of receipt.  Then the list archives the message
-(mlist.ArchiveMail, the HTML archiver).  A list without an archiver gets the
-message appended to its mbox, archives/private/<list>.mbox/<list>.mbox, from
-which bin/arch can build the HTML archive later.
+(mlist.ArchiveMail: the mbox, then the HTML archive or an external
+archiver, as ARCHIVE_TO_MBOX and the *_EXTERNAL_ARCHIVER settings say).
 """
 
 import email.utils
-import io
-import os
-import re
 import time
-from email.generator import BytesGenerator
 
 from Mailman import mm_cfg
+from Mailman.Archiver.Mbox import append_to_mbox, mbox_entry  # noqa: F401
 from Mailman.Queue.Runner import Runner, lock_list
-
-MBOX_DIR_MODE = 0o2775
-MBOX_FILE_MODE = 0o660
-_FROM_LINE = re.compile(rb'^(>*From )', re.MULTILINE)
 
 
 class ArchRunner(Runner):
@@ -42,7 +34,7 @@ class ArchRunner(Runner):
             clobber_date(msg, msgdata)
             archive = getattr(mlist, 'ArchiveMail', None)
             if archive is not None:
-                archive(msg)
+                archive(msg, msgdata)
             elif mm_cfg.ARCHIVE_TO_MBOX != -1:
                 append_to_mbox(mlist.ArchiveFileName(), msg, msgdata)
             mlist.Save()
@@ -86,72 +78,3 @@ def clobber_date(msg, msgdata):
             msg['X-Original-Date'] = original
     del msg['x-list-received-date']
     msg['X-List-Received-Date'] = received_date
-
-
-def _envelope_sender(msg):
-    unixfrom = msg.get_unixfrom() or ''
-    parts = unixfrom.split()
-    if len(parts) >= 2 and parts[0] == 'From':
-        sender = parts[1]
-    else:
-        try:
-            sender = msg.get_sender()
-        except Exception:
-            sender = ''
-    sender = ''.join(sender.split())
-    return sender or 'MAILER-DAEMON'
-
-
-def mbox_entry(msg, msgdata):
-    """MSG as an mboxrd entry: the 'From ' line, the message with every
-    line matching ^>*From quoted with one more '>', and a blank line."""
-    received = msgdata.get('received_time')
-    if not isinstance(received, (int, float)):
-        received = time.time()
-    separator = 'From %s %s\n' % (_envelope_sender(msg),
-                                  time.asctime(time.localtime(received)))
-    buffer = io.BytesIO()
-    try:
-        BytesGenerator(buffer, mangle_from_=False, maxheaderlen=0).flatten(
-            msg, unixfrom=False)
-        text = buffer.getvalue()
-    except Exception:
-        text = msg.as_string(unixfrom=False).encode('utf-8',
-                                                    'surrogateescape')
-    text = text.replace(b'\r\n', b'\n')
-    text = _FROM_LINE.sub(rb'>\1', text)
-    if not text.endswith(b'\n'):
-        text += b'\n'
-    return separator.encode('utf-8', 'replace') + text + b'\n'
-
-
-def append_to_mbox(path, msg, msgdata):
-    """Append MSG to the mbox file PATH (made 0660 in a 02775 directory)."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, exist_ok=True)
-        os.chmod(directory, MBOX_DIR_MODE)
-    entry = mbox_entry(msg, msgdata)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, MBOX_FILE_MODE)
-    try:
-        st = os.fstat(fd)
-        if st.st_mode & 0o777 != MBOX_FILE_MODE:
-            try:
-                os.fchmod(fd, MBOX_FILE_MODE)
-            except PermissionError:
-                pass
-        prefix = b''
-        if st.st_size:
-            # Each separator needs a blank line before it: mend a file that
-            # does not end with one (written by something else, or cut).
-            tail = os.pread(fd, 2, max(0, st.st_size - 2))
-            if not tail.endswith(b'\n'):
-                prefix = b'\n\n'
-            elif tail != b'\n\n' and st.st_size >= 2:
-                prefix = b'\n'
-        data = prefix + entry
-        while data:
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
