@@ -19,7 +19,7 @@ MODULES = Path('/usr/lib/apache2/modules')
 # mod_cgid needs a threaded MPM; event is Debian's default.
 # (mod_log_config and mod_unixd are compiled into Debian's apache2.)
 LOADED = ['mpm_event', 'authz_core', 'authz_host', 'mime', 'alias', 'dir',
-          'autoindex', 'cgid']
+          'autoindex', 'cgid', 'headers']
 
 
 def available():
@@ -82,6 +82,9 @@ Alias /pipermail/ "{public}/"
     AllowOverride None
     Options +FollowSymLinks +Indexes
     AddDefaultCharset Off
+    # Scrubbed attachments are served as the type their name says, never
+    # as what a browser might guess from their content.
+    Header set X-Content-Type-Options nosniff
     Require all granted
 </Directory>
 <Directory "{install.var_prefix}/archives/private">
