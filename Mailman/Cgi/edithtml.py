@@ -73,6 +73,14 @@ def _tags(text):
     return {(closing + name).lower() for closing, name in MM_TAG.findall(text)}
 
 
+# What could run code in a visitor's browser (every page also forbids
+# scripts by its Content-Security-Policy; this says so to the owner).
+ACTIVE_CONTENT = re.compile(
+    r'<\s*(script|iframe|object|embed|applet)\b'
+    r'|\bon[a-z]+\s*='
+    r'|javascript\s*:', re.IGNORECASE)
+
+
 def problems(template, text, lang):
     """Why TEXT cannot be TEMPLATE's new text (a list of messages)."""
     originals = _distributed(template, lang)
@@ -95,6 +103,12 @@ def problems(template, text, lang):
         found.append('Unknown substitutions: ' + ', '.join(
             f'%({name})s' for name in unknown_names) + '.  Use only the '
             'substitutions the original template uses.')
+    if template.endswith('.html') and ACTIVE_CONTENT.search(text):
+        found.append('Scripts, event handler attributes (onclick=...), '
+                     'javascript: links and embedded objects are not allowed '
+                     'in the pages: they would run in the browsers of '
+                     'everyone who visits this site, administrators '
+                     'included.')
     if substituted and not unknown_names:
         class Blank(dict):
             def __missing__(self, key):

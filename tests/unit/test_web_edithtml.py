@@ -123,13 +123,22 @@ def test_textarea_is_escaped(lists):
     client = admin_client(m)
     path = f'/{m.internal_name()}/listinfo.html'
     r = client.get('edithtml', path)
-    hostile = page_text(r) + '</textarea>' + SCRIPT
+    original = page_text(r)
     token = r.hidden('csrf_token')
+    # A script is refused, and the refused text is shown back inert.
+    refused = original + '</textarea>' + SCRIPT
+    r = client.post('edithtml', path, form={'html_code': refused,
+                                           'csrf_token': token})
+    assert list_copy(m, 'listinfo.html') is None
+    assert 'not allowed' in r.plain and SCRIPT not in r.text
+    assert page_text(r) == refused
+    # Markup that breaks out of the text box is kept as text.
+    hostile = original + '</textarea><b>bold</b>'
     r = client.post('edithtml', path, form={'html_code': hostile,
                                            'csrf_token': token})
     assert list_copy(m, 'listinfo.html') == hostile
     r = client.get('edithtml', path)
-    assert SCRIPT not in r.text
+    assert '</textarea><b>' not in r.text
     assert page_text(r) == hostile
     assert SCRIPT not in client.get('edithtml', '/' + m.internal_name()).text
 
