@@ -211,6 +211,38 @@ def parse_request(environ, stdout):
     return request
 
 
+def advertised_lists(request):
+    """The advertised lists an overview page shows, in name order; with
+    VIRTUAL_HOST_OVERVIEW only those of the host the visitor asked for."""
+    from Mailman import Errors
+    from Mailman.MailList import MailList
+    host = request.host()
+    for name in Utils.list_names():
+        try:
+            mlist = MailList(name, lock=0)
+        except Errors.MMListError:
+            continue
+        if not mlist.advertised:
+            continue
+        web_host = (urllib.parse.urlsplit(mlist.web_page_url).hostname
+                    or '').lower()
+        if mm_cfg.VIRTUAL_HOST_OVERVIEW and host and web_host != host:
+            continue
+        yield mlist
+
+
+def request_and_list(environ, stdout):
+    """(request, list) for a page about one list, or (None, None) after an
+    error page was written (an unreadable form, an unknown list)."""
+    request = parse_request(environ, stdout)
+    if request is None:
+        return None, None
+    mlist = open_list(request, stdout)
+    if mlist is None:
+        return None, None
+    return request, mlist
+
+
 def open_list(request, stdout, lock=False):
     """The list named by the path, or None after a 404 page was written.
     With LOCK, the list comes back locked."""

@@ -13,12 +13,10 @@ membership category is drawn and handled by adminmembers.py.
 the overview of advertised lists.
 """
 
-import urllib.parse
 
 from Mailman import Errors
 from Mailman import Gui
 from Mailman import Passwords
-from Mailman import Utils
 from Mailman import mm_cfg
 from Mailman.Cgi import Auth
 from Mailman.Cgi import Page
@@ -473,20 +471,9 @@ def _find_setting(mlist, varhelp):
 
 # ------------------------------------------------------------------ overview
 def overview(request, stdout):
-    from Mailman.MailList import MailList
     host = request.host()
     rows = []
-    for name in Utils.list_names():
-        try:
-            mlist = MailList(name, lock=0)
-        except Errors.MMListError:
-            continue
-        if not mlist.advertised:
-            continue
-        web_host = (urllib.parse.urlsplit(mlist.web_page_url).hostname
-                    or '').lower()
-        if mm_cfg.VIRTUAL_HOST_OVERVIEW and host and web_host != host:
-            continue
+    for mlist in Page.advertised_lists(request):
         rows.append(
             f'<tr><td><a href="{escape(_admin_url(mlist))}">'
             f'{escape(mlist.real_name)}</a></td>'

@@ -172,10 +172,7 @@ def show(stdout, mlist, session, request, outcome=None, refused=False,
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     if request.rest and request.rest[0] == 'logout':

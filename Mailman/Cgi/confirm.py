@@ -185,10 +185,7 @@ def carry_out(request, stdout, mlist, cookie):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     cookie = (request.rest[0] if request.rest else request.get('cookie'))

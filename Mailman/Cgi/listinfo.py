@@ -1,32 +1,16 @@
 """The list information page, and with no list the overview of lists."""
 
-import urllib.parse
 
-from Mailman import Utils
 from Mailman import mm_cfg
 from Mailman import HTMLFormatter
 from Mailman.Cgi import Page
 from Mailman.Cgi.Page import escape
 
 
-def _web_host(mlist):
-    return (urllib.parse.urlsplit(mlist.web_page_url).hostname or '').lower()
-
-
 def overview(request, stdout):
-    from Mailman import Errors
-    from Mailman.MailList import MailList
     host = request.host()
     rows = []
-    for name in Utils.list_names():
-        try:
-            mlist = MailList(name, lock=0)
-        except Errors.MMListError:
-            continue
-        if not mlist.advertised:
-            continue
-        if mm_cfg.VIRTUAL_HOST_OVERVIEW and host and _web_host(mlist) != host:
-            continue
+    for mlist in Page.advertised_lists(request):
         rows.append(
             f'<tr><td><a href="{escape(mlist.GetScriptURL("listinfo", 1))}">'
             f'{escape(mlist.real_name)}</a></td>'

@@ -797,10 +797,7 @@ LOGIN_REQUESTS = ('login-link', 'login-remind', 'login-unsub')
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     if request.has('reset'):

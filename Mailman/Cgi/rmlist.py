@@ -91,10 +91,7 @@ def result_page(stdout, request, mlist, delete_archives, report):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     if is_site_list(mlist):

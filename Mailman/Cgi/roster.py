@@ -119,10 +119,7 @@ def login_page(stdout, mlist, level, message='', status='200 OK'):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     level = getattr(mlist, 'private_roster', 0) or 0

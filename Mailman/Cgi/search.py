@@ -143,10 +143,7 @@ def _page_link(action, text, start, label):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     if not mlist.archive:

@@ -167,10 +167,7 @@ def subscribe(request, stdout, mlist):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout)
     if mlist is None:
         return
     subscribe(request, stdout, mlist)
