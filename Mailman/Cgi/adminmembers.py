@@ -25,7 +25,7 @@ shown, and looks up options only for the chunk on the page.
 import re
 import urllib.parse
 
-from Mailman import Cli
+from Mailman import MemberOps
 from Mailman import Errors
 from Mailman import MemberAdaptor
 from Mailman import Utils
@@ -187,7 +187,7 @@ def _posted_lines(request, *names):
 
 
 def _problem_text(address):
-    problem = Cli.address_problem(address)
+    problem = MemberOps.address_problem(address)
     if problem == 'hostile':
         return 'Hostile address (illegal characters)'
     if problem == 'bad':
@@ -655,7 +655,7 @@ def _process_add(mlist, request):
         text = ''
     messages = []
     for line in lines:
-        name, address = Cli.parse_address(line)
+        name, address = MemberOps.parse_address(line)
         problem = _problem_text(address)
         if problem is None and mlist.IsListOwnAddress(address):
             problem = 'The list cannot be subscribed to itself'
@@ -695,12 +695,12 @@ def _process_remove(mlist, request):
                            mlist.admin_notify_mchanges)
     messages = []
     for line in lines:
-        _name, address = Cli.parse_address(line)
+        _name, address = MemberOps.parse_address(line)
         if not mlist.isMember(address):
             messages.append(_line('Cannot unsubscribe non-member', line))
             continue
         shown = mlist.getMemberCPAddress(address)
-        Cli.delete_member(mlist, address, whence=WHENCE, admin_notif=notify,
+        MemberOps.delete_member(mlist, address, whence=WHENCE, admin_notif=notify,
                           userack=ack)
         messages.append(_line('Unsubscribed', shown))
     return messages
@@ -754,21 +754,21 @@ def _process_sync(mlist, request):
     entries = []
     invalid = []
     for number, line in enumerate(_posted_lines(request, 'memberlist'), 1):
-        name, address = Cli.parse_address(line)
+        name, address = MemberOps.parse_address(line)
         problem = _problem_text(address)
         if problem:
             invalid.append(_line(problem, line))
-        entries.append(Cli.AddressLine(line, name, address, number))
+        entries.append(MemberOps.AddressLine(line, name, address, number))
     if invalid:
         return invalid + ['Fix the invalid addresses first; nothing was '
                           'changed.']
     if not entries:
         return ['The address list is empty; nothing was changed.  To '
                 'remove every member, use Mass Removal.']
-    to_add, to_remove = Cli.sync_plan(mlist, entries)
+    to_add, to_remove = MemberOps.sync_plan(mlist, entries)
     messages = []
     for name, address in to_add:
-        shown = Cli.format_address(name, address)
+        shown = MemberOps.format_address(name, address)
         userdesc = UserDesc(address, name or None, None, None)
         try:
             mlist.ApprovedAddMember(userdesc, ack=False, admin_notif=False,
@@ -782,7 +782,7 @@ def _process_sync(mlist, request):
         else:
             messages.append(_line('Subscribed', shown))
     for address in to_remove:
-        Cli.delete_member(mlist, address, whence=WHENCE, admin_notif=False,
+        MemberOps.delete_member(mlist, address, whence=WHENCE, admin_notif=False,
                           userack=False)
         messages.append(_line('Unsubscribed', address))
     if not messages:
