@@ -1096,4 +1096,9 @@ def _log(delivery, recips, origsender, elapsed):
                        'failmsg': _one_line(text), 'smtpmsg': _one_line(text)})
         _write_log('SMTP_LOG_EACH_FAILURE', values)
     if tempfailures or permfailures:
-        raise Errors.SomeRecipientsFailed(tempfailures, permfailures)
+        failure = Errors.SomeRecipientsFailed(tempfailures, permfailures)
+        # The servers' replies let the bounce code tell a refusal caused by
+        # the list (a DMARC policy, a blocklist) from a dead address.
+        failure.replies = {recip: (code, text) for recip, (code, text, _t)
+                           in failures.items()}
+        raise failure

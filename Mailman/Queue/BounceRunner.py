@@ -6,24 +6,34 @@ For each message:
    notices) is passed on to the site list's owners, with the site -loop
    address as envelope sender so that a bounce of that cannot loop.
 2. With the list's bounce_processing off, the message is dropped (logged).
-3. A VERP'd bounce names the member in its recipient address:
+3. The bounce detectors (Mailman.Bouncers.BouncerAPI.scan) read the
+   message.  A delay or warning notice is ignored; so are a refusal caused
+   by the list itself (a DMARC rejection, the list server on a blocklist,
+   a spam verdict: the member's address is fine) and an auto-reply.
+4. A VERP'd bounce names the member in its recipient address:
    <list>-bounces+<mailbox>=<host>@<domain> in To, Delivered-To,
-   Envelope-To or Apparently-To, matched with VERP_REGEXP.
-4. Otherwise the bounce detectors (Mailman.Bouncers.BouncerAPI, when
-   installed) try to find the failed addresses; a delay or warning notice
-   is ignored.
-5. Addresses found are bounce events: logged in logs/bounce and, under the
+   Envelope-To or Apparently-To, matched with VERP_REGEXP; that address
+   is the one that bounced, whatever the notice says.  A bounce to
+   <list>-bounces+<token>@<domain> (VERP_PROBE_REGEXP) with a live probe
+   token is a probe (VERP_PROBES) that came back: the member it was sent
+   to is disabled at once.  Otherwise the addresses are the ones the
+   detectors found.
+5. A bounce that returns a message this list did not send (another list's
+   post, spam sent in the list's name) is dropped: it says nothing about
+   this list's members.
+6. Addresses found are bounce events: logged in logs/bounce and, under the
    list lock, given to mlist.registerBounce() every REGISTER_BOUNCES_EVERY
    and when the runner stops.  Events wait in
    data/bounce-events-<pid>.pck, so a runner that dies loses none: the next
    runner on the same host takes over the file of a dead one.
-6. A bounce nothing could be made of is forwarded to the list owners when
+7. A bounce nothing could be made of is forwarded to the list owners when
    bounce_unrecognized_goes_to_list_owner is set, else dropped (logged).
 
 BounceMixin is shared with OutgoingRunner, which registers permanent SMTP
-failures the same way.
+failures the same way (leaving out refusals caused by the list).
 """
 
+import email.message
 import email.utils
 import os
 import pickle
@@ -33,6 +43,7 @@ import time
 from email.mime.message import MIMEMessage
 from email.mime.text import MIMEText
 
+from Mailman import MemberAdaptor
 from Mailman import Message
 from Mailman import Utils
 from Mailman import mm_cfg
@@ -63,7 +74,8 @@ class BounceMixin:
     # ------------------------------------------------------------ events
     def _queue_bounces(self, listname, addrs, msg):
         """Record that ADDRS bounced MSG on list LISTNAME."""
-        today = time.localtime()[:3]
+        from Mailman.Bouncer import clock_today
+        today = clock_today()
         try:
             raw = message_bytes(msg)
         except Exception:
@@ -238,14 +250,29 @@ class BounceRunner(Runner, BounceMixin):
             syslog('bounce', '%s: bounce processing is off; bounce dropped, '
                    'msgid: %s', listname, msg.get('message-id', 'n/a'))
             return False
-        addrs = verp_addresses(mlist, msg)
-        detected = run_detectors(mlist, msg)
-        if detected is STOP:
-            syslog('bounce', '%s: delay or warning notice ignored, msgid: %s',
-                   listname, msg.get('message-id', 'n/a'))
+        msgid = msg.get('message-id', 'n/a')
+        result = scan_bounce(mlist, msg)
+        kind = result.kind if result is not None else None
+        if kind in IGNORED_KINDS:
+            syslog('bounce', '%s: %s ignored (%s), msgid: %s', listname,
+                   IGNORED_KINDS[kind], _detail(result), msgid)
             return False
+        addrs = verp_addresses(mlist, msg)
         if not addrs:
-            addrs = detected or []
+            token = probe_token(mlist, msg)
+            if token:
+                done = disable_by_probe(mlist, token, msg)
+                if done is None:
+                    return True         # the list is locked: try again
+                if done:
+                    return False
+        if not addrs and kind == 'permanent':
+            addrs = list(result.addresses)
+        if addrs and returns_foreign_message(mlist, msg):
+            syslog('bounce', '%s: bounce of a message this list did not '
+                   'send, ignored (%s), msgid: %s', listname,
+                   ', '.join(addrs), msgid)
+            return False
         if addrs:
             self._queue_bounces(listname, addrs, msg)
         else:
@@ -275,7 +302,83 @@ class BounceRunner(Runner, BounceMixin):
 
 
 # ---------------------------------------------------------------- helpers
-STOP = object()
+def _recipient_addresses(msg):
+    """The addresses in the headers where a bounce's recipient shows."""
+    for header in _VERP_HEADERS:
+        try:
+            values = [str(value) for value in msg.get_all(header, [])]
+            pairs = email.utils.getaddresses(values)
+        except Exception:
+            continue
+        yield [address for _name, address in pairs if address]
+
+
+def probe_token(mlist, msg):
+    """The token of a probe bounce (VERP_PROBE_REGEXP, on the list's own
+    bounces address), or None."""
+    from Mailman import Pending
+    try:
+        cre = re.compile(mm_cfg.VERP_PROBE_REGEXP, re.IGNORECASE)
+    except re.error as error:
+        syslog('error', 'bad VERP_PROBE_REGEXP: %s', error)
+        return None
+    bounces = mlist.GetBouncesEmail().rpartition('@')[0].lower()
+    for addresses in _recipient_addresses(msg):
+        for address in addresses:
+            match = cre.search(address)
+            if not match:
+                continue
+            try:
+                if match.group('bounces').lower() != bounces:
+                    continue
+                token = match.group('token').lower()
+            except (IndexError, re.error):
+                continue
+            if Pending.valid_cookie(token):
+                return token
+    return None
+
+
+def disable_by_probe(mlist, token, msg):
+    """A probe came back: disable the member it was sent to.  False when
+    TOKEN is not a live probe of this list, None when the list could not
+    be locked."""
+    from Mailman import Pending
+    if not lock_list(mlist):
+        return None
+    try:
+        record = mlist.pend_confirm(token, expunge=False)
+        if not record or record[0] != Pending.PROBE_BOUNCE:
+            return False
+        mlist.pend_confirm(token, expunge=True)
+        member = record[1]
+        bounce = record[2] if len(record) > 2 else None
+        if isinstance(bounce, bytes) and bounce:
+            from Mailman.Queue.Switchboard import parse_message
+            try:
+                bounce = parse_message(bounce)
+            except Exception:
+                bounce = None
+        elif not isinstance(bounce, email.message.Message):
+            bounce = None
+        if not mlist.isMember(member):
+            syslog('bounce', '%s: probe bounce for %s, who is no longer a '
+                   'member', mlist.internal_name(), member)
+        elif mlist.getDeliveryStatus(member) != MemberAdaptor.ENABLED:
+            syslog('bounce', '%s: probe bounce for %s, whose delivery is '
+                   'already off', mlist.internal_name(), member)
+        else:
+            from Mailman.Bouncer import _BounceInfo, clock_today
+            info = mlist.getBounceInfo(member) or _BounceInfo(
+                member, 0, clock_today(),
+                mlist.bounce_you_are_disabled_warnings)
+            syslog('bounce', '%s: %s probe bounced, disabling',
+                   mlist.internal_name(), member)
+            mlist.disableBouncingMember(member, info, bounce or msg)
+        mlist.Save()
+    finally:
+        mlist.Unlock()
+    return True
 
 
 def verp_addresses(mlist, msg):
@@ -286,15 +389,10 @@ def verp_addresses(mlist, msg):
         syslog('error', 'bad VERP_REGEXP: %s', error)
         return []
     bounces = mlist.GetBouncesEmail().rpartition('@')[0].lower()
-    found = []
-    for header in _VERP_HEADERS:
-        try:
-            values = [str(value) for value in msg.get_all(header, [])]
-            pairs = email.utils.getaddresses(values)
-        except Exception:
-            continue
-        for _name, address in pairs:
-            match = cre.search(address or '')
+    for addresses in _recipient_addresses(msg):
+        found = []
+        for address in addresses:
+            match = cre.search(address)
             if not match:
                 continue
             try:
@@ -303,36 +401,66 @@ def verp_addresses(mlist, msg):
                 addr = f"{match.group('mailbox')}@{match.group('host')}"
             except (IndexError, re.error):
                 continue
-            if addr.split() != [addr] or addr in found:
-                continue
-            found.append(addr)
+            if addr.split() == [addr] and addr not in found:
+                found.append(addr)
         if found:
-            break
-    return found
+            return found
+    return []
 
 
-def run_detectors(mlist, msg):
-    """Addresses found by the bounce detectors, STOP for a warning, or None
-    (no detectors installed, nothing found, or a detector failed)."""
+# Kinds of scan result that are not scored, and how the log names them.
+IGNORED_KINDS = {
+    'temporary': 'delay or warning notice',
+    'list': 'refusal caused by the list, not the member',
+    'autoreply': 'auto-reply',
+}
+
+
+def _detail(result):
+    text = ', '.join(result.addresses) or 'no address'
+    if result.reason:
+        text += f'; reason: {result.reason}'
+    if result.detector:
+        text += f'; by {result.detector}'
+    return text
+
+
+def scan_bounce(mlist, msg):
+    """BouncerAPI.scan(MSG), or None when the detectors are missing or
+    fail (then the message is handled as unrecognised)."""
     try:
         from Mailman.Bouncers import BouncerAPI
-    except ImportError:
-        return None
-    scan = getattr(BouncerAPI, 'ScanMessages', None)
-    if scan is None:
-        return None
-    try:
-        result = scan(mlist, msg)
+        return BouncerAPI.scan(msg)
     except Exception as error:
         syslog('bounce', '%s: bounce detectors failed on message %s: %s',
                mlist.internal_name(), msg.get('message-id', 'n/a'), error)
         return None
-    stop = getattr(BouncerAPI, 'Stop', None)
-    if result is stop and stop is not None:
-        return STOP
-    if not result:
-        return None
-    return [addr for addr in result if isinstance(addr, str) and addr]
+
+
+def returns_foreign_message(mlist, msg):
+    """True when MSG returns (in a MIME part) a message that this list
+    plainly did not send.  Everything a list sends, posts and its own
+    notices alike, carries X-BeenThere (and List-Id) naming it; a returned
+    message with headers enough to judge but no such header naming this
+    list is another list's post, or spam sent in the list's name (its
+    bounces are "backscatter").  A bounce that returns nothing, or too
+    little to judge, is not foreign."""
+    from Mailman.Bouncers._text import returned_headers
+    try:
+        headers = returned_headers(msg)
+    except Exception:
+        return False
+    if headers is None or headers.get('from') is None or (
+            headers.get('received') is None and
+            headers.get('message-id') is None):
+        return False
+    host = mlist.host_name.lower()
+    name = mlist.internal_name().lower()
+    ours = (f'{name}.{host}', f'{name}@{host}')
+    values = [str(value).lower()
+              for header in ('list-id', 'x-beenthere', 'list-post')
+              for value in headers.get_all(header, [])]
+    return not any(mark in value for value in values for mark in ours)
 
 
 def forward_unrecognized(mlist, msg):

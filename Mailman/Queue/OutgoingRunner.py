@@ -10,7 +10,9 @@ default).  What can go wrong, and what happens then:
   and longer (up to MAX_BACKOFF seconds) between attempts;
 * Errors.SomeRecipientsFailed: the permanent failures count as bounces of
   those members (registered through the bounce machinery, see
-  BounceRunner.BounceMixin); the temporary ones go, with only those
+  BounceRunner.BounceMixin), except refusals whose reply blames the list
+  (a DMARC policy, a blocklist); a refused bounce probe disables its
+  member at once; the temporary ones go, with only those
   recipients, to qfiles/retry with deliver_after = now +
   DELIVERY_RETRY_WAIT.  RetryRunner moves them back here when they are due.
   A message that makes no progress (the same number of temporary failures
@@ -111,6 +113,14 @@ class OutgoingRunner(Runner, BounceMixin):
     def _handle_failures(self, mlist, msg, msgdata, failure):
         permanent = list(failure.permfailures or [])
         temporary = list(failure.tempfailures or [])
+        permanent = self._not_list_caused(mlist, msg, permanent,
+                                          getattr(failure, 'replies', {}))
+        token = msgdata.get('probe_token')
+        if permanent and token:
+            # A refused bounce probe (VERP_PROBES) disables at once.
+            from Mailman.Queue.BounceRunner import disable_by_probe
+            if disable_by_probe(mlist, token, msg):
+                permanent = []
         if permanent:
             self._queue_bounces(mlist.internal_name(), permanent, msg)
         if not temporary:
@@ -137,6 +147,28 @@ class OutgoingRunner(Runner, BounceMixin):
                'recipient(s) after temporary failures',
                mlist.internal_name(), msg.get('message-id', 'n/a'),
                len(temporary))
+
+    @staticmethod
+    def _not_list_caused(mlist, msg, permanent, replies):
+        """PERMANENT without the recipients whose server refused the
+        message because of the list (its reply names a DMARC policy, a
+        blocklist, a spam verdict): their addresses are fine."""
+        from Mailman.Bouncers.ListCaused import text_reason
+        kept = []
+        for recip in permanent:
+            code, text = replies.get(recip, (None, ''))
+            if isinstance(text, bytes):
+                text = text.decode('utf-8', 'replace')
+            why = text_reason(text)
+            if why:
+                syslog('bounce', '%s: %s refusal caused by the list, not '
+                       'the member, ignored (reason: %s; %s %s), msgid: %s',
+                       mlist.internal_name(), recip, why, code,
+                       ' '.join(str(text).split()),
+                       msg.get('message-id', 'n/a'))
+            else:
+                kept.append(recip)
+        return kept
 
     # ------------------------------------------------------------ hooks
     def _doperiodic(self):

@@ -1,0 +1,5 @@
+"""Bounce detector: AOL's own notices, naming screen names."""
+
+from Mailman.Bouncers._flufl import detector
+
+process = detector('aol', 'AOL')

@@ -1,0 +1,5 @@
+"""Bounce detector: Microsoft SMTPSVC notices."""
+
+from Mailman.Bouncers._flufl import detector
+
+process = detector('microsoft', 'Microsoft')
