@@ -1,14 +1,17 @@
-"""Posting an article to a news server (RFC 3977), for the Usenet gateway.
+"""Talking to a news server (RFC 3977), for the Usenet gateway.
 
-Python 3.13 has no nntplib; posting needs only a few commands, so they are
-here: the greeting, optional AUTHINFO USER/PASS (RFC 4643), POST with the
-article dot-stuffed and in CRLF lines, QUIT.
+Python 3.13 has no nntplib; the gateway needs only a few commands, so they
+are here.  Posting (NewsRunner): the greeting, optional AUTHINFO USER/PASS
+(RFC 4643), POST with the article dot-stuffed and in CRLF lines, QUIT.
+Reading (cron/gate_news): Reader, with MODE READER, GROUP, HEAD and BODY.
 """
 
 import socket
 
 DEFAULT_PORT = 119
 TIMEOUT = 60
+# Articles may carry long lines; a line longer than this is cut up.
+MAX_LINE = 1 << 20
 
 
 class NNTPError(Exception):
@@ -51,6 +54,13 @@ class _Connection:
             raise NNTPError('connection closed by the server', True)
         return line.rstrip(b'\r\n').decode('utf-8', 'replace')
 
+    def raw_line(self):
+        """One line of a multi-line answer, as bytes without its CRLF."""
+        line = self._file.readline(MAX_LINE)
+        if not line:
+            raise NNTPError('connection closed by the server', True)
+        return line.rstrip(b'\r\n')
+
     def command(self, text):
         self._sock.sendall(text.encode('utf-8') + b'\r\n')
         return self.reply()
@@ -88,7 +98,13 @@ def post(hostspec, msg_bytes, username=None, password=None,
             if password is not None:
                 _expect(connection.command(f'AUTHINFO PASS {password}'),
                         '281')
-        _expect(connection.command('POST'), '340')
+        reply = connection.command('POST')
+        if reply.startswith('401'):
+            # A transit-mode server (INN's innd) takes posts from readers
+            # only after MODE READER.
+            connection.command('MODE READER')
+            reply = connection.command('POST')
+        _expect(reply, '340')
         connection.send(article_bytes(msg_bytes))
         _expect(connection.reply(), '240')
         try:
@@ -97,3 +113,77 @@ def post(hostspec, msg_bytes, username=None, password=None,
             pass
     finally:
         connection.close()
+
+
+class Reader:
+    """A reading session: GROUP, then HEAD and BODY by article number.
+    Use it as a context manager, or call close()."""
+
+    def __init__(self, hostspec, username=None, password=None,
+                 timeout=TIMEOUT):
+        host, port = split_host(hostspec)
+        self._connection = _Connection(host, port, timeout)
+        try:
+            _expect(self._connection.reply(), '200', '201')
+            # Servers that are readers only answer 5xx; that is fine.
+            self._connection.command('MODE READER')
+            if username:
+                reply = self._connection.command(f'AUTHINFO USER {username}')
+                _expect(reply, '281', '381')
+                if reply.startswith('381') and password is not None:
+                    _expect(self._connection.command(
+                        f'AUTHINFO PASS {password}'), '281')
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def group(self, name):
+        """Select newsgroup NAME: (count, first, last) article numbers."""
+        reply = self._connection.command(f'GROUP {name}')
+        _expect(reply, '211')
+        fields = reply.split()
+        try:
+            return int(fields[1]), int(fields[2]), int(fields[3])
+        except (IndexError, ValueError):
+            raise NNTPError(f'unreadable GROUP reply: {reply}', False) \
+                from None
+
+    def head(self, number):
+        """The header lines (bytes, without line ends) of article NUMBER,
+        or None when the server has no such article."""
+        return self._fetch('HEAD', number, '221')
+
+    def body(self, number):
+        """The body lines of article NUMBER, or None when it is gone."""
+        return self._fetch('BODY', number, '222')
+
+    def _fetch(self, verb, number, code):
+        reply = self._connection.command(f'{verb} {int(number)}')
+        # 423: no article with that number (expired or cancelled).
+        if reply.startswith(('423', '430')):
+            return None
+        _expect(reply, code)
+        return self._read_block()
+
+    def _read_block(self):
+        """A multi-line block: lines up to the lone dot, dots undoubled."""
+        lines = []
+        while True:
+            line = self._connection.raw_line()
+            if line == b'.':
+                return lines
+            lines.append(line[1:] if line.startswith(b'.') else line)
+
+    def close(self):
+        try:
+            self._connection.command('QUIT')
+        except (OSError, NNTPError):
+            pass
+        finally:
+            self._connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
