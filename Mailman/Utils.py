@@ -304,3 +304,37 @@ def log_safe(text):
     if text is None:
         return ''
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def decode_bytes(data, charset=None):
+    """DATA as text: in CHARSET when that decodes it, else as UTF-8, else
+    in CHARSET with replacement characters, else as Latin-1 (which never
+    fails).  Mail often names the wrong charset, or one Python lacks."""
+    for candidate in (charset, 'utf-8'):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (UnicodeError, LookupError):
+            continue
+    if charset:
+        try:
+            return data.decode(charset, 'replace')
+        except LookupError:
+            pass
+    return data.decode('latin-1')
+
+
+def part_text(part):
+    """The text of the MIME PART, its transfer encoding undone and decoded
+    by decode_bytes() with the part's charset; '' for a part without a
+    text payload.  Broken encodings give what can be read, never an
+    exception."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ''
+    return decode_bytes(data, part.get_content_charset())

@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from Mailman import Utils
 from Mailman.ListAdmin import oneline
 from Mailman.Message import Message
 
@@ -158,25 +159,6 @@ def from_message(msg, from_line='', fallback_date=None, now=None):
 
 
 # ------------------------------------------------------------------ body
-def _decode_payload(part):
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
-    if data is None:
-        payload = part.get_payload()
-        return payload if isinstance(payload, str) else ''
-    charset = part.get_content_charset()
-    for candidate in (charset, 'utf-8'):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (UnicodeError, LookupError):
-            continue
-    return data.decode('latin-1')
-
-
 def body_text(msg):
     """The text of a scrubbed MSG: its text parts joined."""
     texts = []
@@ -185,7 +167,7 @@ def body_text(msg):
             continue
         maintype = part.get_content_maintype()
         if maintype == 'text':
-            texts.append(_decode_payload(part))
+            texts.append(Utils.part_text(part))
     return '\n'.join(texts).replace('\r\n', '\n')
 
 

@@ -7,6 +7,8 @@ not make its own bounce look like a DMARC rejection.
 
 import re
 
+from Mailman import Utils
+
 # Where a plain-text notice starts quoting the returned message.
 _QUOTE_START = re.compile(
     r'^\s*(-+\s*)?(original message|this is a copy of the message|'
@@ -18,21 +20,6 @@ _QUOTE_START = re.compile(
 
 _RETURNED_TYPES = ('message/rfc822', 'text/rfc822-headers',
                    'message/rfc822-headers', 'text/rfc822')
-
-
-def _payload_text(part):
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception:
-        payload = None
-    if payload is None:
-        payload = part.get_payload()
-        return payload if isinstance(payload, str) else ''
-    charset = part.get_content_charset() or 'us-ascii'
-    try:
-        return payload.decode(charset, 'replace')
-    except LookupError:
-        return payload.decode('us-ascii', 'replace')
 
 
 def notice_parts(msg):
@@ -50,7 +37,7 @@ def notice_parts(msg):
             if isinstance(blocks, list):
                 text = '\n\n'.join(block.as_string() for block in blocks)
             else:
-                text = _payload_text(part)
+                text = Utils.part_text(part)
             found.append((ctype, text))
             return
         if part.is_multipart():
@@ -58,7 +45,7 @@ def notice_parts(msg):
                 walk(sub)
             return
         if part.get_content_maintype() == 'text':
-            found.append((ctype, _payload_text(part)))
+            found.append((ctype, Utils.part_text(part)))
 
     walk(msg)
     return found
@@ -88,7 +75,7 @@ def returned_headers(msg):
             if isinstance(payload, list) and payload:
                 return payload[0]
         elif ctype in ('text/rfc822-headers', 'message/rfc822-headers'):
-            text = _payload_text(part)
+            text = Utils.part_text(part)
             try:
                 return email.message_from_string(text.lstrip())
             except Exception:

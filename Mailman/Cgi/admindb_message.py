@@ -11,6 +11,7 @@ plain text: the page escapes them.
 import os
 import re
 
+from Mailman import Utils
 from Mailman import mm_cfg
 
 # Characters of header text shown at most (a spam run can carry thousands
@@ -57,17 +58,6 @@ def header_text(msg):
     return _limit(clean('\n'.join(lines)), HEADER_LIMIT)
 
 
-def _decode(payload, charset):
-    for candidate in (charset, 'utf-8'):
-        if not candidate:
-            continue
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeError):
-            continue
-    return payload.decode('latin-1')
-
-
 def _part_note(part):
     try:
         filename = part.get_filename()
@@ -98,7 +88,7 @@ def body_excerpt(msg, limit=None):
                 # message/* nesting): show its source.
                 payload = str(part.get_payload()).encode('utf-8',
                                                          'surrogateescape')
-            text = _decode(payload, part.get_content_charset())
+            text = Utils.decode_bytes(payload, part.get_content_charset())
         else:
             text = _part_note(part)
         pieces.append(text)

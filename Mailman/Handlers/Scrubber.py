@@ -249,31 +249,6 @@ def save_attachment(mlist, part, dirpath, filter_html=True, data=None):
 
 
 # ------------------------------------------------------------------ text
-def _decode_part(part):
-    """The text of a (text) PART as str."""
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
-    if data is None:
-        payload = part.get_payload()
-        return payload if isinstance(payload, str) else ''
-    charset = part.get_content_charset()
-    for candidate in (charset, 'utf-8'):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (UnicodeError, LookupError):
-            continue
-    if charset:
-        try:
-            return data.decode(charset, 'replace')
-        except LookupError:
-            pass
-    return data.decode('latin-1')
-
-
 def _pick_charset(text, *candidates):
     for charset in candidates:
         if not charset:
@@ -352,7 +327,7 @@ def scrub(mlist, msg, msgdata=None):
                     % {'url': url}, lcset)
             else:
                 # Stored escaped, so that it shows as its source text.
-                text = html.escape(_decode_part(part))
+                text = html.escape(Utils.part_text(part))
                 lines = [line.expandtabs(8).replace(' ', '&nbsp;')
                          for line in text.split('\n')]
                 page = '<tt>\n' + BR.join(lines) + '\n</tt>\n'
@@ -414,7 +389,7 @@ def scrub(mlist, msg, msgdata=None):
                 texts.append(_('Skipped content of type %(partctype)s\n')
                              % {'partctype': partctype})
                 continue
-            text = _decode_part(part)
+            text = Utils.part_text(part)
             if not text.endswith('\n'):
                 text += '\n'
             texts.append(text)
