@@ -210,8 +210,6 @@ class Bouncer:
         token (VERP_PROBE_FORMAT); if it bounces, BounceRunner disables the
         member at once.  MSG, the bounce that led here, is kept with the
         token and attached to the probe.  The list must be locked."""
-        from email.mime.message import MIMEMessage
-        from email.mime.text import MIMEText
         from Mailman import Message
         from Mailman import Pending
         from Mailman import Utils
@@ -236,14 +234,11 @@ class Bouncer:
             self.getMemberCPAddress(member), self.GetBouncesEmail(),
             _('%(listname)s mailing list probe message')
             % {'listname': self.real_name}, lang=lang)
-        probe.set_type('multipart/mixed')
-        charset = Utils.GetCharSet(lang)
-        try:
-            probe.attach(MIMEText(text, _charset=charset))
-        except (UnicodeError, LookupError):
-            probe.attach(MIMEText(text, _charset='utf-8'))
         if msg is not None and msg.keys():
-            probe.attach(MIMEMessage(msg))
+            Message.attach_original(probe, text, msg, lang)
+        else:
+            probe.set_type('multipart/mixed')
+            probe.attach(Message.text_part(text, lang))
         probe.send(self, envsender=probe_address, verp=False, probe_token=token)
         return token
 
@@ -369,8 +364,6 @@ class Bouncer:
         """Tell the owners that MEMBER's bounces led to ACTION ('increment',
         'disable' or 'removal'), with the bounce MSG attached if there is
         one."""
-        from email.mime.message import MIMEMessage
-        from email.mime.text import MIMEText
         from Mailman import Message
         from Mailman import Utils
         from Mailman.i18n import _
@@ -402,14 +395,8 @@ class Bouncer:
                                                tomoderators=0)
         else:
             notice = Message.OwnerNotification(self, subject, tomoderators=0)
-            notice.set_type('multipart/mixed')
-            charset = Utils.GetCharSet(self.preferred_language)
-            try:
-                part = MIMEText(text, _charset=charset)
-            except (UnicodeError, LookupError):
-                part = MIMEText(text, _charset='utf-8')
-            notice.attach(part)
-            notice.attach(MIMEMessage(msg))
+            Message.attach_original(notice, text, msg,
+                                    self.preferred_language)
         notice.send(self)
 
 

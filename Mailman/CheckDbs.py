@@ -12,7 +12,6 @@ For each list, under its lock:
     saying so.
 """
 
-import contextlib
 import time
 
 from Mailman import Errors
@@ -25,15 +24,6 @@ from Mailman.i18n import _
 
 SECONDS_PER_DAY = 86400
 
-
-@contextlib.contextmanager
-def _language(language):
-    previous = i18n.get_language()
-    i18n.set_language(language)
-    try:
-        yield
-    finally:
-        i18n.set_language(previous)
 
 
 def forget_old_autoresponses(mlist, now=None):
@@ -102,7 +92,7 @@ def check_list(mlist, now=None):
         if changed:
             mlist.Save()
         return 0
-    with _language(mlist.preferred_language):
+    with i18n.using(mlist.preferred_language):
         discarded = discard_expired(mlist, now)
         count = mlist.NumRequestsPending()
         realname = mlist.real_name

@@ -22,7 +22,6 @@ discard it by replying.  HandleRequest() carries out a moderator's
 decision.  Everything here needs the list lock.
 """
 
-import contextlib
 import email
 import email.utils
 import os
@@ -30,7 +29,6 @@ import pickle
 import re
 import time
 from email.mime.message import MIMEMessage
-from email.mime.text import MIMEText
 
 from Mailman import Errors
 from Mailman import Utils
@@ -58,16 +56,6 @@ _HELD_NAME = re.compile(
 def _(text):
     return i18n._(text)
 
-
-@contextlib.contextmanager
-def _language(language):
-    """Translate into LANGUAGE for the duration of the block."""
-    previous = i18n.get_language()
-    i18n.set_language(language)
-    try:
-        yield
-    finally:
-        i18n.set_language(previous)
 
 
 def _plain_data(value, depth=0):
@@ -147,19 +135,6 @@ def wrap(text, column=70):
                                      break_long_words=False,
                                      break_on_hyphens=False))
     return '\n\n'.join(out)
-
-
-def _mime_text(text, language):
-    """A text/plain part for TEXT in the charset of LANGUAGE when that can
-    carry it, else UTF-8."""
-    charset = Utils.GetCharSet(language)
-    for candidate in ('us-ascii', charset, 'utf-8'):
-        try:
-            text.encode(candidate)
-        except (UnicodeError, LookupError):
-            continue
-        return MIMEText(text, _charset=candidate)
-    return MIMEText(text, _charset='utf-8')
 
 
 def oneline(value, charset='utf-8'):
@@ -365,7 +340,7 @@ class ListAdmin:
         if (sender and not msgdata.get('fromusenet') and _ackp(msg)
                 and self.respond_to_post_requests
                 and self.autorespondToSender(sender, language)):
-            with _language(language):
+            with i18n.using(language):
                 subject = _('Your message to %(listname)s awaits moderator '
                             'approval') % {'listname': listname}
                 values['reason'] = _(reason)
@@ -378,7 +353,7 @@ class ListAdmin:
         # ready-made reply that approves or discards it.
         if self.admin_immed_notify:
             language = self.preferred_language
-            with _language(language):
+            with i18n.using(language):
                 values['reason'] = _(reason)
                 subject = _('%(listname)s post from %(sender)s requires '
                             'approval') % {'listname': listname,
@@ -396,9 +371,9 @@ class ListAdmin:
             notice = Message.OwnerNotification(self, subject, None,
                                                tomoderators=1)
             notice.set_type('multipart/mixed')
-            notice.attach(_mime_text(text, language))
+            notice.attach(Message.text_part(text, language))
             notice.attach(MIMEMessage(msg))
-            reply = _mime_text(instructions, language)
+            reply = Message.text_part(instructions, language)
             requestaddr = self.GetRequestEmail()
             reply['Subject'] = 'confirm ' + cookie
             reply['Sender'] = requestaddr
@@ -441,7 +416,7 @@ class ListAdmin:
     def __notify_owners_of_request(self, template, addr, subject):
         from Mailman import Message
         language = self.preferred_language
-        with _language(language):
+        with i18n.using(language):
             subject = _(subject) % {'realname': self.real_name, 'addr': addr}
             text = Utils.maketext(template, {
                 'username': addr,
@@ -571,7 +546,7 @@ class ListAdmin:
             rejection = 'Refused'
             language = self.__member_language(sender)
             charset = Utils.GetCharSet(language)
-            with _language(language):
+            with i18n.using(language):
                 request = _('Posting of your message titled "%(subject)s"') \
                     % {'subject': oneline(subject, charset)}
                 reason_text = comment or msgdata.get('rejection_notice') or \
@@ -626,7 +601,7 @@ class ListAdmin:
         else:
             recipient = addresses
             language = self.preferred_language
-        with _language(language):
+        with i18n.using(language):
             subject = _('Forward of moderated message')
         notice = Message.UserNotification(recipient, self.GetBouncesEmail(),
                                           subject, None, language)
@@ -659,7 +634,7 @@ class ListAdmin:
     def __reject_membership_request(self, kind, request, addr, comment,
                                     language, refuse_language):
         """Tell ADDR their KIND request was refused, with COMMENT."""
-        with _language(language):
+        with i18n.using(language):
             reason = comment or _('[No reason given]')
             request = _(request)
         self._refuse(request, addr, reason, lang=refuse_language)
@@ -698,7 +673,7 @@ class ListAdmin:
         if lang is None:
             lang = self.__member_language(recip)
         realname = self.real_name
-        with _language(lang):
+        with i18n.using(lang):
             text = Utils.maketext('refuse.txt', {
                 'listname': realname,
                 'request': request,
@@ -727,7 +702,7 @@ class ListAdmin:
         notice = Message.OwnerNotification(self, subject, None,
                                            tomoderators=tomoderators)
         notice.set_type('multipart/mixed')
-        notice.attach(_mime_text(wrap(text), self.preferred_language))
+        notice.attach(Message.text_part(wrap(text), self.preferred_language))
         notice.attach(MIMEMessage(msg))
         notice.send(self)
 
@@ -759,7 +734,7 @@ class ListAdmin:
             syslog('vette', '-request/hold autoresponse limit hit for: %s',
                    Utils.log_safe(sender))
             self.hold_and_cmd_autoresponses[key] = (today, -1)
-            with _language(lang):
+            with i18n.using(lang):
                 text = Utils.maketext('nomoretoday.txt', {
                     'sender': sender,
                     'listname': f'{self.real_name}@{self.host_name}',

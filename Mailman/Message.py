@@ -9,6 +9,8 @@ import email.message
 import email.utils
 import time
 from email.header import Header
+from email.mime.message import MIMEMessage
+from email.mime.text import MIMEText
 
 from Mailman import mm_cfg
 from Mailman import Utils
@@ -140,3 +142,25 @@ def _header(text, charset):
     except UnicodeEncodeError:
         return Header(text, charset if charset.lower() != 'us-ascii'
                       else 'utf-8')
+
+
+def text_part(text, language):
+    """A text/plain part for TEXT, in the charset of LANGUAGE when that can
+    carry it (US-ASCII when that can), else UTF-8."""
+    charset = Utils.GetCharSet(language)
+    for candidate in ('us-ascii', charset, 'utf-8'):
+        try:
+            text.encode(candidate)
+        except (UnicodeError, LookupError):
+            continue
+        return MIMEText(text, _charset=candidate)
+    return MIMEText(text, _charset='utf-8')
+
+
+def attach_original(notice, text, original, language):
+    """Make NOTICE a multipart/mixed message of TEXT (in LANGUAGE's charset)
+    followed by ORIGINAL, the message it is about, as message/rfc822."""
+    notice.set_type('multipart/mixed')
+    notice.attach(text_part(text, language))
+    notice.attach(MIMEMessage(original))
+    return notice

@@ -16,7 +16,6 @@ address (GetMemberAdminEmail), not to the member list itself.
 """
 
 import collections
-import contextlib
 
 from Mailman import Errors
 from Mailman import Message
@@ -30,15 +29,6 @@ from Mailman.Logging.Syslog import syslog
 Entry = collections.namedtuple(
     'Entry', 'listname listaddr member optionsurl language requestaddr')
 
-
-@contextlib.contextmanager
-def _language(language):
-    previous = i18n.get_language()
-    i18n.set_language(language)
-    try:
-        yield
-    finally:
-        i18n.set_language(previous)
 
 
 def lists_by_host(listnames):
@@ -113,7 +103,7 @@ def reminder_text(host, recipient, entries, language):
 def send_reminder(sitelist, host, recipient, entries):
     language = favourite_language(entries)
     siteowner = Utils.get_site_email(host, 'owner')
-    with _language(language):
+    with i18n.using(language):
         text = reminder_text(host, recipient, entries, language)
         subject = _('%(host)s mailing list memberships reminder') % {
             'host': host}

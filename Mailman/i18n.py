@@ -5,6 +5,7 @@ texts are their own translation).  Catalogues live in
 messages/<lang>/LC_MESSAGES/mailman.mo.
 """
 
+import contextlib
 import gettext
 
 from Mailman import mm_cfg
@@ -26,6 +27,17 @@ def set_language(language=None):
 
 def get_language():
     return _language
+
+
+@contextlib.contextmanager
+def using(language):
+    """Translate into LANGUAGE for the duration of a with-block."""
+    previous = get_language()
+    set_language(language)
+    try:
+        yield
+    finally:
+        set_language(previous)
 
 
 def _(text):

@@ -19,8 +19,6 @@ which are accepted.  Discarded posts are forwarded to the moderators when
 forward_auto_discards is on.
 """
 
-from email.mime.message import MIMEMessage
-from email.mime.text import MIMEText
 
 from Mailman import Errors
 from Mailman import Message
@@ -137,15 +135,8 @@ def do_discard(mlist, msg):
         language = mlist.preferred_language
         notice = Message.OwnerNotification(
             mlist, _('Auto-discard notification'), None, tomoderators=1)
-        notice.set_type('multipart/mixed')
         text = wrap(_('The attached message has been automatically '
-                            'discarded.'))
-        charset = Utils.GetCharSet(language)
-        try:
-            text.encode(charset)
-        except (UnicodeError, LookupError):
-            charset = 'utf-8'
-        notice.attach(MIMEText(text, _charset=charset))
-        notice.attach(MIMEMessage(msg))
+                      'discarded.'))
+        Message.attach_original(notice, text, msg, language)
         notice.send(mlist)
     raise Errors.DiscardMessage

@@ -40,8 +40,6 @@ import pickle
 import re
 import socket
 import time
-from email.mime.message import MIMEMessage
-from email.mime.text import MIMEText
 
 from Mailman import MemberAdaptor
 from Mailman import Message
@@ -479,14 +477,7 @@ def forward_unrecognized(mlist, msg):
     text = Utils.wrap(text % {'adminurl': adminurl})
     notice = Message.OwnerNotification(
         mlist, _('Uncaught bounce notification'), tomoderators=0)
-    notice.set_type('multipart/mixed')
-    charset = Utils.GetCharSet(mlist.preferred_language)
-    try:
-        part = MIMEText(text, _charset=charset)
-    except (UnicodeError, LookupError):
-        part = MIMEText(text, _charset='utf-8')
-    notice.attach(part)
-    notice.attach(MIMEMessage(msg))
+    Message.attach_original(notice, text, msg, mlist.preferred_language)
     notice.send(mlist)
     syslog('bounce', '%s: forwarded unrecognized bounce, msgid: %s',
            mlist.internal_name(), msg.get('message-id', 'n/a'))

@@ -28,12 +28,9 @@ queued again and tried on a later pass.
 import importlib
 import os
 from email.header import decode_header, make_header
-from email.mime.message import MIMEMessage
-from email.mime.text import MIMEText
 
 from Mailman import Errors
 from Mailman import Message
-from Mailman import Utils
 from Mailman import mm_cfg
 from Mailman.i18n import _
 from Mailman.Logging.Syslog import syslog
@@ -151,14 +148,7 @@ def bounce_message(mlist, msg, msgdata, error=None):
         notice = _('[No bounce details are available]')
     else:
         notice = _(error.notice()) or _('[No bounce details are available]')
-    charset = Utils.GetCharSet(mlist.preferred_language)
     bounce = Message.UserNotification(sender, mlist.GetOwnerEmail(), subject,
                                       lang=mlist.preferred_language)
-    bounce.set_type('multipart/mixed')
-    try:
-        text = MIMEText(notice, _charset=charset)
-    except (UnicodeError, LookupError):
-        text = MIMEText(notice, _charset='utf-8')
-    bounce.attach(text)
-    bounce.attach(MIMEMessage(msg))
+    Message.attach_original(bounce, notice, msg, mlist.preferred_language)
     bounce.send(mlist)

@@ -175,13 +175,9 @@ class Runner:
                 language = mlist.getMemberLanguage(sender)
         except Exception:
             pass
-        previous = i18n.get_language()
-        i18n.set_language(language)
         msgdata['lang'] = language
-        try:
+        with i18n.using(language):
             keepqueued = self._dispose(mlist, msg, msgdata)
-        finally:
-            i18n.set_language(previous)
         kids = msgdata.pop('_kids', None)
         if kids:
             self._kids.update(kids)
