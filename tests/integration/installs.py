@@ -184,3 +184,26 @@ def build_and_install(workdir, *configure_args, prefix=None, var_prefix=None,
                       user_command=user_command)
     install.make_output = install.make('install', *make_args).stdout
     return install
+
+
+SYSTEM_PYTHON = '/usr/bin/python3'
+
+
+def root_install(name, *configure_args, mail_gid='mailman'):
+    """As root, the install of manual section 2: a real mailman user and
+    group, a prefix prepared as section 2.2 says in a directory every user
+    can reach, CGI wrappers for Apache's www-data, and Debian's Python (the
+    mailman and www-data users cannot run the Pythons under /root).
+    Returns (install, workdir); the caller removes WORKDIR."""
+    from mmtest import need, need_root
+    need_root()
+    need(os.access(SYSTEM_PYTHON, os.X_OK),
+         f'{SYSTEM_PYTHON} is needed: the wrappers run as other users')
+    ensure_user('mailman', 'mailman')
+    workdir = world_reachable_directory(name)
+    prefix = workdir / 'mm'
+    prepare_directory(prefix, 'mailman')
+    install = build_and_install(
+        workdir, f'--with-mail-gid={mail_gid}', '--with-cgi-gid=www-data',
+        *configure_args, prefix=prefix, python=SYSTEM_PYTHON)
+    return install, workdir

@@ -21,7 +21,6 @@ removes them after the last warning.  ann@ and bob@ never bounce and are
 never touched.
 """
 
-import os
 import re
 import shutil
 import sys
@@ -29,9 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from mmtest import need, need_root
-from installs import (build_and_install, ensure_user, prepare_directory,
-                      run, world_reachable_directory)
+from mmtest import need
+from installs import root_install, run
 import postfix
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -95,18 +93,10 @@ class Site:
 
 @pytest.fixture(scope='module')
 def site():
-    need_root()
     need(postfix.available(), 'Postfix is not installed')
-    need(os.access(PYTHON, os.X_OK), f'{PYTHON} is needed: Postfix runs '
-         'the wrapper as the mailman user, who cannot use /root\'s Pythons')
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('bounces')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
-    install = build_and_install(
-        workdir, '--with-mail-gid=mailman', '--with-cgi-gid=www-data',
-        f'--with-mailhost={MAIL_DOMAIN}', '--with-urlhost=www.example.com',
-        prefix=prefix, python=PYTHON)
+    install, workdir = root_install(
+        'bounces', f'--with-mailhost={MAIL_DOMAIN}',
+        '--with-urlhost=www.example.com')
     capture = SMTPCaptureServer(extensions=('8BITMIME', 'PIPELINING', 'SIZE'))
     capture.start()
     clock_file = workdir / 'clock'

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mmtest import need, need_root
-from installs import (build_and_install, configure, copy_source,
+from mmtest import need
+from installs import (root_install, build_and_install, configure, copy_source,
                       current_group, current_user, ensure_user,
                       prepare_directory, run, interpreter_under_test,
                       world_reachable_directory)
@@ -126,14 +126,8 @@ def test_unprivileged_install(tmp_path, reachable_tmp):
 def mailman_install(tmp_path_factory):
     """As root, with a real mailman user and group (manual 2.1) and a
     prefix prepared as manual 2.2 says, with permission checks on."""
-    need_root()
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('root')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
-    yield build_and_install(workdir, '--with-mail-gid=mail',
-                            '--with-cgi-gid=www-data', prefix=prefix,
-                            python='/usr/bin/python3')
+    install, workdir = root_install('root', mail_gid='mail')
+    yield install
     shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from mmtest import need, need_root
-from installs import (build_and_install, ensure_user, prepare_directory,
-                      world_reachable_directory)
+from mmtest import need
+from installs import root_install
 import postfix
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,18 +38,10 @@ def settings_file(install):
 
 @pytest.fixture(scope='module')
 def mail_site():
-    need_root()
     need(postfix.available(), 'Postfix is not installed')
-    need(os.access(PYTHON, os.X_OK), f'{PYTHON} is needed: Postfix runs '
-         'the wrapper as the mailman user, who cannot use /root\'s Pythons')
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('mailpath')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
-    install = build_and_install(
-        workdir, '--with-mail-gid=mailman', '--with-cgi-gid=www-data',
-        f'--with-mailhost={MAIL_DOMAIN}', '--with-urlhost=www.example.com',
-        prefix=prefix, python=PYTHON)
+    install, workdir = root_install(
+        'mailpath', f'--with-mailhost={MAIL_DOMAIN}',
+        '--with-urlhost=www.example.com')
     capture = SMTPCaptureServer(extensions=('8BITMIME', 'PIPELINING', 'SIZE'))
     capture.start()
     base_settings = settings_file(install).read_text()

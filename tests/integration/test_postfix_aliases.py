@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from mmtest import need, need_root
-from installs import (build_and_install, ensure_user, prepare_directory,
-                      run, world_reachable_directory)
+from installs import root_install, run
 
 POSTALIAS = '/usr/sbin/postalias'
 POSTMAP = '/usr/sbin/postmap'
@@ -66,15 +65,9 @@ def postfix_install():
     need_root()
     need(os.access(POSTALIAS, os.X_OK) and os.access(POSTMAP, os.X_OK),
          'Postfix is not installed (postalias and postmap are needed)')
-    need(os.access(PYTHON, os.X_OK), f'{PYTHON} is needed for a root install')
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('postfix')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
+    install, workdir = root_install('postfix',
+                                    f'--with-mailhost={LOCAL_DOMAIN}')
     try:
-        install = build_and_install(
-            workdir, '--with-mail-gid=mailman', '--with-cgi-gid=www-data',
-            f'--with-mailhost={LOCAL_DOMAIN}', prefix=prefix, python=PYTHON)
         mm_cfg = install.prefix / 'Mailman' / 'mm_cfg.py'
         with open(mm_cfg, 'a') as f:
             f.write("\nMTA = 'Postfix'\n"

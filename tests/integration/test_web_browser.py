@@ -12,10 +12,8 @@ another; the site admin creates a list and removes it.  A screenshot of
 every page is kept under tests/artifacts/.
 """
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from email.header import decode_header, make_header
@@ -25,9 +23,8 @@ import pytest
 
 import apache as apache_helper
 import postfix
-from mmtest import need, need_root
-from installs import (build_and_install, ensure_user, prepare_directory,
-                      world_reachable_directory)
+from mmtest import need
+from installs import root_install, world_reachable_directory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from smtpcapture import SMTPCaptureServer  # noqa: E402
@@ -44,16 +41,8 @@ PYTHON = '/usr/bin/python3'
 @pytest.fixture(scope='module')
 def site():
     """(install, apache, capture) for a root install behind Apache."""
-    need_root()
     need(apache_helper.available(), 'Apache (Debian package apache2) is needed')
-    need(os.access(PYTHON, os.X_OK), f'{PYTHON} is needed for www-data')
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('browser')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
-    install = build_and_install(
-        workdir, '--with-mail-gid=mailman', '--with-cgi-gid=www-data',
-        f'--with-mailhost={MAIL_DOMAIN}', prefix=prefix, python=PYTHON)
+    install, workdir = root_install('browser', f'--with-mailhost={MAIL_DOMAIN}')
     capture = SMTPCaptureServer()
     capture.start()
     server = apache_helper.Apache(install, world_reachable_directory('httpd'))

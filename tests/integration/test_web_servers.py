@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 
 import apache as apache_helper
-from mmtest import need, need_root
-from installs import (SOURCE, build_and_install, ensure_user,
-                      prepare_directory, world_reachable_directory)
+from mmtest import need
+from installs import SOURCE, root_install, world_reachable_directory
 
 LIST = 'webtest'
 ARCHIVE_TEXT = 'An archived message about web servers.\n'
@@ -53,15 +52,7 @@ def request(base_url, method, path, body=None, headers=None):
 def web_install():
     """A root install as manual 2 says, its wrappers for the www-data
     group, with /usr/bin/python3 so that www-data can run the driver."""
-    need_root()
-    need(os.access('/usr/bin/python3', os.X_OK), '/usr/bin/python3 is needed')
-    ensure_user('mailman', 'mailman')
-    workdir = world_reachable_directory('web')
-    prefix = workdir / 'mm'
-    prepare_directory(prefix, 'mailman')
-    install = build_and_install(workdir, '--with-mail-gid=mail',
-                                '--with-cgi-gid=www-data', prefix=prefix,
-                                python='/usr/bin/python3')
+    install, workdir = root_install('web', mail_gid='mail')
     # A list archive, laid out as the archiver does: the files live under
     # archives/private/<list>, archives/public/<list> is a symlink to them.
     private = install.var_prefix / 'archives' / 'private' / LIST
