@@ -25,12 +25,13 @@ class Context:
     """What the tags of one page may draw on."""
 
     def __init__(self, mlist, lang='en', remote='', sub_form_token=None,
-                 results=''):
+                 results='', captcha=''):
         self.mlist = mlist
         self.lang = lang
         self.remote = remote
         self.sub_form_token = sub_form_token
         self.results = results          # already-safe HTML
+        self.captcha = captcha          # already-safe HTML (the page's)
 
 
 def _form_start(action, extra=''):
@@ -101,11 +102,6 @@ def _digest_radio(ctx, digest):
     checked = ' checked' if bool(m.digest_is_default) == digest else ''
     return (f'<input type="radio" name="digest" value="{int(digest)}"'
             f'{checked}>')
-
-
-def _captcha(ctx):
-    from Mailman.Cgi import Captcha
-    return Captcha.form_fields(ctx.lang, ctx.sub_form_token)
 
 
 def _footer(ctx):
@@ -196,7 +192,7 @@ def _handlers():
         'archive': _archive_start,
         '/archive': _archive_end,
         'favicon': lambda c: '',
-        'captcha-ui': _captcha,
+        'captcha-ui': lambda c: getattr(c, 'captcha', ''),
         'num-reg-users': users(False),
         'num-digesters': users(True),
         'mailman-footer': _footer,

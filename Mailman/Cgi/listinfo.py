@@ -3,6 +3,7 @@
 
 from Mailman import mm_cfg
 from Mailman import HTMLFormatter
+from Mailman.Cgi import Captcha
 from Mailman.Cgi import Page
 from Mailman.Cgi.Page import escape
 
@@ -36,10 +37,10 @@ def list_page(request, stdout, mlist, lang=None):
     lang = lang or request.get('language') or mlist.preferred_language
     if lang not in mlist.GetAvailableLanguages():
         lang = mlist.preferred_language
+    token = Page.make_subscribe_token(mlist.internal_name(), request.remote)
     ctx = HTMLFormatter.Context(
-        mlist, lang=lang, remote=request.remote,
-        sub_form_token=Page.make_subscribe_token(mlist.internal_name(),
-                                                 request.remote))
+        mlist, lang=lang, remote=request.remote, sub_form_token=token,
+        captcha=Captcha.form_fields(lang, token))
     Page.respond(stdout, HTMLFormatter.render('listinfo.html', ctx))
 
 
