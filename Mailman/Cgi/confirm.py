@@ -171,17 +171,22 @@ def carry_out(request, stdout, mlist, cookie):
         mlist.Save()
     finally:
         mlist.Unlock()
-    op = result[0]
-    texts = {
-        Pending.SUBSCRIPTION: f'{result[1] if len(result) > 1 else ""} is '
-                              f'now subscribed to {mlist.real_name}.',
-        Pending.UNSUBSCRIPTION: f'{result[1]} has left {mlist.real_name}.',
+    _message(stdout, mlist, 'Confirmed', _done_text(mlist, result))
+
+
+def _done_text(mlist, result):
+    """What to tell the visitor once ProcessConfirmation() gave RESULT,
+    whose first item is the kind of request and whose length varies."""
+    op, who = result[0], (result[1] if len(result) > 1 else '')
+    if op == Pending.SUBSCRIPTION:
+        return f'{who} is now subscribed to {mlist.real_name}.'
+    if op == Pending.UNSUBSCRIPTION:
+        return f'{who} has left {mlist.real_name}.'
+    return {
         Pending.CHANGE_OF_ADDRESS: 'The address has been changed.',
         Pending.HELD_MESSAGE: 'Your held message has been withdrawn.',
         Pending.RE_ENABLE: 'Delivery has been re-enabled.',
-    }
-    _message(stdout, mlist, 'Confirmed',
-             texts.get(op, 'Your request has been carried out.'))
+    }.get(op, 'Your request has been carried out.')
 
 
 def main(environ, stdout):

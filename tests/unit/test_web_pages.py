@@ -499,3 +499,85 @@ def test_multipart_forms_are_read_with_uploaded_files_as_text():
     assert request.get('subscribees') == 'a@example.org'
     assert request.form['subscribees_upload'] == \
         ['b@example.org\nc\u00e9@example.org\n']
+
+
+# ---------------------------------------------------------------- confirm kinds
+def _confirm(m, cookie):
+    """GET the confirmation page for COOKIE, then press its button."""
+    page = call('confirm', f'/{m.internal_name()}/{cookie}')
+    assert page.status == 200, page.plain
+    done = call('confirm', f'/{m.internal_name()}/{cookie}', 'POST',
+                {'cookie': cookie, 'confirm_token': page.hidden('confirm_token'),
+                 'submit': 'Confirm'})
+    return page, done
+
+
+def _with_member(m, address):
+    from Mailman.UserDesc import UserDesc
+    m.Lock()
+    try:
+        m.ApprovedAddMember(UserDesc(address, 'Member', 'pw'), ack=False,
+                            admin_notif=False)
+        m.Save()
+    finally:
+        m.Unlock()
+    drain_virgin()
+
+
+def _pend(m, op, *data):
+    m.Lock()
+    try:
+        cookie = m.pend_new(op, *data)
+        m.Save()
+    finally:
+        m.Unlock()
+    return cookie
+
+
+def test_confirm_unsubscription(lists):
+    from Mailman import Pending
+    m = lists()
+    _with_member(m, 'leaver@example.org')
+    cookie = _pend(m, Pending.UNSUBSCRIPTION, 'leaver@example.org')
+    page, done = _confirm(m, cookie)
+    assert 'should leave' in page.plain
+    assert done.status == 200 and 'has left' in done.plain
+    assert not reload(m).isMember('leaver@example.org')
+
+
+def test_confirm_change_of_address(lists):
+    from Mailman import Pending
+    m = lists()
+    _with_member(m, 'old@example.org')
+    cookie = _pend(m, Pending.CHANGE_OF_ADDRESS, 'old@example.org',
+                   'new@example.org', False)
+    page, done = _confirm(m, cookie)
+    assert 'new@example.org' in page.plain
+    assert done.status == 200
+    after = reload(m)
+    assert after.isMember('new@example.org')
+    assert not after.isMember('old@example.org')
+
+
+def test_confirm_withdraws_a_held_post(lists):
+    from Mailman.Message import Message
+    m = lists()
+    msg = Message()
+    msg['From'] = 'poster@example.net'
+    msg['Subject'] = 'Please hold me'
+    msg.set_payload('A held post.\n')
+    m.Lock()
+    try:
+        m.HoldMessage(msg, 'Post by non-member', notify=True)
+        m.Save()
+    finally:
+        m.Unlock()
+    notices = [n for n, _ in drain_virgin()
+               if 'poster@example.net' in str(n.get('To', ''))]
+    cookie = re.search(r'[0-9a-f]{40}',
+                       notices[0].as_string()).group(0)
+    assert reload(m).GetHeldMessageIds()
+    page, done = _confirm(m, cookie)
+    assert 'withdraw' in page.plain.lower()
+    assert done.status == 200 and 'withdrawn' in done.plain
+    assert reload(m).GetHeldMessageIds() == []

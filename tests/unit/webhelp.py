@@ -63,15 +63,24 @@ class Response:
 
 
 class Collector(html.parser.HTMLParser):
+    """The start tags of a page, and its text (not its style sheet)."""
+
     def __init__(self):
         super().__init__()
         self.tags, self.data = [], []
+        self._in_style = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        self._in_style = self._in_style or tag == 'style'
+
+    def handle_endtag(self, tag):
+        if tag == 'style':
+            self._in_style = False
 
     def handle_data(self, data):
-        self.data.append(data)
+        if not self._in_style:
+            self.data.append(data)
 
 
 def call(page, path='', method='GET', form=None, remote='192.0.2.10',
