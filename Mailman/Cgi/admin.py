@@ -141,6 +141,7 @@ class PageState:
         self.alerts = []        # safe HTML
         self.posted = {}        # attribute -> raw value, after an error
         self.errors = {}        # attribute -> message
+        self.editors = {}       # attribute -> [admin_form.Row] to draw
         self.headers = list(session.headers)
 
 
@@ -240,7 +241,7 @@ def _settings_post(mlist, request, category, subcat, state):
     info = mlist.GetConfigInfo(category, subcat)
     if not info:
         return False
-    raw, form_errors = admin_form.posted_values(request.form, info)
+    raw, form_errors, editors = admin_form.posted_values(request.form, info)
     for error in form_errors:
         state.errors[error.attribute] = error.message
     # Values posted back as the page showed them are not checked again: a
@@ -254,9 +255,14 @@ def _settings_post(mlist, request, category, subcat, state):
         state.errors.setdefault(error.attribute, error.message)
     if state.errors:
         state.posted = raw
+        state.editors = editors
         state.alerts.append('Nothing was saved: correct the settings marked '
                             'below and submit the page again.')
         return False
+    # Saved editors are drawn as posted, less the deleted rows, so that
+    # the empty rows their "add" buttons asked for appear in place.
+    state.editors = {attribute: [row for row in rows if not row.deleted]
+                     for attribute, rows in editors.items()}
     changed, actions = [], []
     for attribute, value in converted.items():
         if not Gui.is_setting(attribute):
@@ -388,13 +394,24 @@ def _settings_form(gui, mlist, session, category, subcat, state):
         return '<p>This category has no settings.</p>'
     table = admin_form.settings_table(
         gui, mlist, info, category, subcat, _admin_url(mlist),
-        posted=state.posted, errors=state.errors)
+        posted=state.posted, errors=state.errors, editors=state.editors)
+    submit = (f'<p><input type="submit" name="{admin_form.SUBMIT}" '
+              'value="Submit Your Changes"></p>')
+    # Enter in a text field presses the form's first button: on a page
+    # with editors, that must be this one and not an editor's "add".
+    first = submit if admin_form.has_editors(info) else ''
     return (f'<p>{escape(info[0])}</p>\n'
             f'<form method="post" action="'
             f'{escape(_page_url(mlist, category, subcat))}" '
-            f'accept-charset="utf-8">{Auth.csrf_field(mlist, session)}\n'
-            f'{table}\n<p><input type="submit" name="{admin_form.SUBMIT}" '
-            'value="Submit Your Changes"></p></form>')
+            f'accept-charset="utf-8"{_enctype(info)}>'
+            f'{Auth.csrf_field(mlist, session)}\n'
+            f'{first}{table}\n{submit}</form>')
+
+
+def _enctype(info):
+    if admin_form.has_uploads(info):
+        return ' enctype="multipart/form-data"'
+    return ''
 
 
 def _passwords_form(mlist, session, state):
@@ -441,11 +458,37 @@ def varhelp_page(stdout, mlist, session, varhelp):
     back = _page_url(mlist, category, subcat)
     body = (f'<h1>{escape(mlist.real_name)}: {escape(item[0])}</h1>\n'
             f'<p><strong>{escape(description)}</strong></p>\n{paragraphs}\n'
+            f'{_varhelp_form(gui, mlist, session, back, item)}\n'
             f'<p><a href="{escape(back)}">Back to the '
             f'{escape(gui.GetConfigCategory()[1])} page</a></p>')
     Page.respond(stdout, Page.document(
         f'{mlist.real_name} setting help: {item[0]}', body),
         extra_headers=session.headers)
+
+
+def _varhelp_form(gui, mlist, session, action, item):
+    """2.1's form on the help page for changing just this setting.  It
+    posts to the category page, which checks the value, shows any error
+    beside the field and saves nothing then."""
+    control = admin_form.setting_parts(gui, mlist, item)[2]
+    caption = ''
+    if admin_form.labelled(item[1]):
+        caption = (f'<p><label for="{escape(item[0])}">New value:</label>'
+                   '</p>\n')
+    if item[1] == mm_cfg.Checkbox:
+        # Posted even with every box unticked, so that "none" is seen.
+        control = (f'<input type="hidden" name="{escape(item[0])}" '
+                   'value="">' + control)
+    submit = ('<p><input type="submit" name="change_setting" '
+              'value="Change this setting"></p>')
+    first = submit if item[1] in admin_form.EDITORS else ''
+    return (f'<h2>Change {escape(item[0])}</h2>\n'
+            f'<form method="post" action="{escape(action)}" '
+            f'accept-charset="utf-8"{_enctype([None, item])}>'
+            f'{Auth.csrf_field(mlist, session)}\n'
+            f'<input type="hidden" name="{admin_form.ONLY}" '
+            f'value="{escape(item[0])}">{first}'
+            f'{caption}{control}\n{submit}</form>')
 
 
 def _find_setting(mlist, varhelp):

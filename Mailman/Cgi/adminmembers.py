@@ -140,9 +140,18 @@ def _chunk_size(mlist):
     return size if size > 0 else mm_cfg.DEFAULT_ADMIN_MEMBER_CHUNKSIZE
 
 
-def _form(mlist, session, subcat, inner):
-    return (f'<form method="post" action="{escape(_action(mlist, subcat))}">'
-            f'\n{Auth.csrf_field(mlist, session)}\n{inner}\n</form>')
+def _form(mlist, session, subcat, inner, uploads=False):
+    enctype = ' enctype="multipart/form-data"' if uploads else ''
+    return (f'<form method="post" action="{escape(_action(mlist, subcat))}"'
+            f'{enctype}>\n{Auth.csrf_field(mlist, session)}\n{inner}\n'
+            '</form>')
+
+
+def _upload(name, label):
+    """A file input whose lines are taken together with the text box's."""
+    return (f'<p><label for="{escape(name)}">{escape(label)}</label> '
+            f'<input type="file" id="{escape(name)}" name="{escape(name)}" '
+            'accept="text/plain,.txt"></p>')
 
 
 def _radio_row(name, question, choices, checked):
@@ -463,11 +472,13 @@ def _render_add(mlist, request, session):
                    'owner?', NO_YES, 1 if mlist.admin_notify_mchanges else 0),
         _textarea('subscribees', 'Enter one address per line '
                   '(plain, or as "Real Name <address>"):'),
+        _upload('subscribees_upload', 'Or upload a text file of addresses, '
+                'one per line:'),
         _textarea('invitation', 'Text to put at the top of the invitation '
                   'or welcome message (end it with a blank line):', rows=5),
         _submit(),
     ]
-    return _form(mlist, session, 'add', '\n'.join(inner))
+    return _form(mlist, session, 'add', '\n'.join(inner), uploads=True)
 
 
 def _render_remove(mlist, request, session):
@@ -479,9 +490,11 @@ def _render_remove(mlist, request, session):
                    'Send notifications to the list owner?', NO_YES,
                    1 if mlist.admin_notify_mchanges else 0),
         _textarea('unsubscribees', 'Enter one address per line:'),
+        _upload('unsubscribees_upload', 'Or upload a text file of '
+                'addresses, one per line:'),
         _submit(),
     ]
-    return _form(mlist, session, 'remove', '\n'.join(inner))
+    return _form(mlist, session, 'remove', '\n'.join(inner), uploads=True)
 
 
 def _render_change(mlist, request, session):

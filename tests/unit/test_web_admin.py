@@ -3,6 +3,7 @@ category drawn from its declaration, saving, validation, passwords, CSRF
 and escaping."""
 
 import html.parser
+import io
 import os
 import re
 import time
@@ -465,3 +466,379 @@ def test_stored_value_refused_today_does_not_block_the_page(lists):
               for k, v in fields]
     r = client.post('admin', path, form=fields)
     assert 'id="ban_list-error"' in r.text
+
+
+# ------------------------------------------------------------------ uploads
+def multipart_env(fields, files=()):
+    """extra_env for webhelp.call() that replaces its urlencoded body with
+    a multipart/form-data one, as a browser sends a form with a file input:
+    FIELDS are (name, text) pairs, FILES (name, filename, bytes)."""
+    boundary = '----mmtest' + os.urandom(8).hex()
+    chunks = []
+    for name, value in fields:
+        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; '
+                      f'name="{name}"\r\n\r\n'.encode('utf-8')
+                      + value.encode('utf-8') + b'\r\n')
+    for name, filename, data in files:
+        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; '
+                      f'name="{name}"; filename="{filename}"\r\n'
+                      'Content-Type: text/plain\r\n\r\n'.encode('utf-8')
+                      + data + b'\r\n')
+    body = b''.join(chunks) + f'--{boundary}--\r\n'.encode('ascii')
+    return {'CONTENT_TYPE': f'multipart/form-data; boundary={boundary}',
+            'CONTENT_LENGTH': str(len(body)), 'wsgi.input': io.BytesIO(body)}
+
+
+def post_multipart(client, page, path, fields, files=()):
+    return client.post(page, path, extra_env=multipart_env(fields, files))
+
+
+def form_tag(response, action_part=''):
+    """The attributes of the first <form> whose action contains
+    ACTION_PART."""
+    for tag, attrs in response.parser.tags:
+        if tag == 'form' and action_part in (attrs.get('action') or ''):
+            return attrs
+    return None
+
+
+def test_autoresponse_upload_replaces_the_text(lists):
+    m = lists(autoresponse_postings_text='old text')
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/autoreply'
+    r = client.get('admin', path)
+    assert form_tag(r, '/autoreply')['enctype'] == 'multipart/form-data'
+    fields = form_of(r).pairs
+    for attribute in ('autoresponse_postings_text', 'autoresponse_admin_text',
+                      'autoresponse_request_text'):
+        assert f'{attribute}_upload' in form_of(r).names
+    fields = [(k, v) for k, v in fields if not k.endswith('_upload')]
+    fields = [(k, 'typed text' if k == 'autoresponse_admin_text' else v)
+              for k, v in fields]
+    r = post_multipart(client, 'admin', path, fields, [
+        ('autoresponse_postings_text_upload', 'reply.txt',
+         'Uploaded reply\r\nline two \u00e9\r\n'.encode('utf-8')),
+        # An empty file input (nothing chosen) leaves the text box's value.
+        ('autoresponse_admin_text_upload', '', b''),
+        ('autoresponse_request_text_upload', '', b'')])
+    assert r.status == 200
+    assert 'Saved:' in r.plain, messages(r)
+    m2 = reload(m)
+    assert m2.autoresponse_postings_text == 'Uploaded reply\nline two \u00e9\n'
+    assert m2.autoresponse_admin_text == 'typed text'
+    assert m2.autoresponse_request_text == m.autoresponse_request_text
+
+
+def test_upload_with_a_bad_field_saves_nothing(lists):
+    m = lists()
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/autoreply'
+    fields = [(k, '1.5.2' if k == 'autoresponse_graceperiod' else v)
+              for k, v in form_of(client.get('admin', path)).pairs
+              if not k.endswith('_upload')]
+    before = pck(m)
+    r = post_multipart(client, 'admin', path, fields, [
+        ('autoresponse_postings_text_upload', 'a.txt', b'new reply\n')])
+    assert 'Nothing was saved' in r.plain
+    assert 'id="autoresponse_graceperiod-error"' in r.text
+    assert pck(m) == before
+    # Text that is not UTF-8 is refused as a whole.
+    r = post_multipart(client, 'admin', path, [
+        ('csrf_token', form_of(client.get('admin', path)).pairs[0][1])], [
+        ('autoresponse_postings_text_upload', 'a.txt', b'caf\xe9\n')])
+    assert r.status == 400
+    assert pck(m) == before
+
+
+def test_upload_needs_a_genuine_form(lists):
+    m = lists(autoresponse_postings_text='old text')
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/autoreply'
+    before = pck(m)
+    r = post_multipart(client, 'admin', path, [('submit', 'x')], [
+        ('autoresponse_postings_text_upload', 'a.txt', b'forged\n')])
+    assert NOT_GENUINE in r.plain
+    assert pck(m) == before
+
+
+# ------------------------------------------------------------------ editors
+def editor_fields(client, path, drop=()):
+    """The page's form as a browser submits it, less fields named in DROP
+    and the submit button (an editor button is pressed instead)."""
+    return [(k, v) for k, v in form_of(client.get('admin', path)).pairs
+            if k not in drop and k != 'submit']
+
+
+def test_topic_add_before_and_after(lists):
+    m = with_content(lists)
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/topics'
+    r = client.get('admin', path)
+    assert 'name="topic_add_01" value="before"' in r.text
+    assert 'name="topic_add_01" value="after"' in r.text
+    # "Before" saves the page (here: a changed description) and draws an
+    # empty row in front of the topic.
+    fields = [(k, 'Food!' if k == 'topic_desc_01' else v)
+              for k, v in editor_fields(client, path)]
+    r = client.post('admin', path, form=fields + [('topic_add_01',
+                                                   'before')])
+    assert 'Saved: topics' in r.plain, messages(r)
+    assert reload(m).topics == [('cooking', 'recipe|food', 'Food!', False)]
+    shown = r.inputs()
+    assert shown['topic_box_01'] == '' and 'topic_new_01' in shown
+    assert shown['topic_box_02'] == 'cooking'
+    assert 'topic_delete_02' in {a.get('name') for t, a in r.parser.tags}
+    # The new row is filled in; it lands before the old one.
+    fields = [(k, v) for k, v in form_of(r).pairs
+              if k not in ('topic_box_01', 'topic_rebox_01')]
+    fields += [('topic_box_01', 'music'), ('topic_rebox_01', 'song\nsinging')]
+    r = client.post('admin', path, form=fields)
+    assert 'Saved: topics' in r.plain, messages(r)
+    assert [t[0] for t in reload(m).topics] == ['music', 'cooking']
+    assert reload(m).topics[0][1] == 'song\nsinging'
+    # "After" on the first, with 2.1's separate topic_where_NN choice.
+    fields = editor_fields(client, path)
+    r = client.post('admin', path, form=fields + [
+        ('topic_add_01', 'Add new item...'), ('topic_where_01', 'after')])
+    assert 'No setting was changed' in r.plain, messages(r)
+    shown = r.inputs()
+    assert shown['topic_box_01'] == 'music'
+    assert shown['topic_box_02'] == '' and 'topic_new_02' in shown
+    assert shown['topic_box_03'] == 'cooking'
+    # An empty row left empty is not stored.
+    r = client.post('admin', path, form=form_of(r).pairs)
+    assert [t[0] for t in reload(m).topics] == ['music', 'cooking']
+
+
+def test_topic_row_errors_save_nothing(lists):
+    m = with_content(lists)
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/topics'
+    before = pck(m)
+    base = [(k, v) for k, v in editor_fields(client, path)
+            if not k.endswith('_02')]
+    cases = [
+        [('topic_box_02', 'music'), ('topic_rebox_02', 'ok\n(unclosed')],
+        [('topic_box_02', 'cooking'), ('topic_rebox_02', 'dup')],
+        [('topic_box_02', ''), ('topic_rebox_02', 'nameless')],
+    ]
+    for extra in cases:
+        # The delete box of topic 1 is ticked too (but for the duplicate,
+        # which would be none then): nothing is deleted.
+        delete = [] if extra is cases[1] else [('topic_delete_01', '1')]
+        fields = base + extra + delete + [('topic_desc_02', SCRIPT),
+                                          ('topic_new_02', '1'),
+                                          ('submit', 'x')]
+        r = client.post('admin', path, form=fields)
+        assert 'Nothing was saved' in r.plain
+        assert 'id="topic_02-error"' in r.text, r.plain
+        assert 'id="topics-error"' in r.text
+        assert pck(m) == before
+        # Drawn again as posted, the script inert.
+        assert r.inputs()['topic_box_02'] == extra[0][1]
+        assert ('topic_delete_01' in r.inputs()) == bool(delete)
+        assert SCRIPT not in r.text
+    assert 'is not a valid regular expression' in client.post(
+        'admin', path, form=base + cases[0] + [('submit', 'x')]).plain
+    # A deleted topic's name may be given to a new one.
+    r = client.post('admin', path, form=base + cases[1] + [
+        ('topic_desc_02', ''), ('topic_new_02', '1'),
+        ('topic_delete_01', '1'), ('submit', 'x')])
+    assert 'Saved: topics' in r.plain, messages(r)
+    assert reload(m).topics == [('cooking', 'dup', '', False)]
+
+
+def test_header_filter_add_delete_and_move(lists):
+    from Mailman import mm_cfg
+    m = lists(header_filter_rules=[('^A: 1', mm_cfg.HOLD, False),
+                                   ('^B: 2', mm_cfg.DISCARD, False),
+                                   ('^C: 3', mm_cfg.REJECT, False)])
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/privacy/spam'
+    r = client.get('admin', path)
+    names = {a.get('name') for t, a in r.parser.tags}
+    assert {'hdrfilter_down_01', 'hdrfilter_up_02', 'hdrfilter_down_02',
+            'hdrfilter_up_03', 'hdrfilter_delete_03',
+            'hdrfilter_add_01'} <= names
+    assert 'hdrfilter_up_01' not in names and 'hdrfilter_down_03' not in names
+
+    def rules():
+        return [r[0] for r in reload(m).header_filter_rules]
+
+    r = client.post('admin', path, form=editor_fields(client, path)
+                    + [('hdrfilter_up_03', '1')])
+    assert 'Saved: header_filter_rules' in r.plain, messages(r)
+    assert rules() == ['^A: 1', '^C: 3', '^B: 2']
+    r = client.post('admin', path, form=editor_fields(client, path)
+                    + [('hdrfilter_down_01', '1')])
+    assert rules() == ['^C: 3', '^A: 1', '^B: 2']
+    assert reload(m).header_filter_rules[1][1] == mm_cfg.HOLD
+    r = client.post('admin', path, form=editor_fields(client, path)
+                    + [('hdrfilter_delete_02', '1'),
+                       ('hdrfilter_add_01', 'after')])
+    assert rules() == ['^C: 3', '^B: 2']
+    shown = r.inputs()
+    assert 'hdrfilter_new_02' in shown
+    assert form_of(r).pairs.count(('hdrfilter_rebox_03', '^B: 2')) == 1
+    # The empty row is filled in and saved in its place.
+    fields = [(k, '^D: 4' if k == 'hdrfilter_rebox_02' else v)
+              for k, v in form_of(r).pairs]
+    fields = [(k, v) for k, v in fields if k != 'hdrfilter_action_02'] + [
+        ('hdrfilter_action_02', str(mm_cfg.ACCEPT))]
+    r = client.post('admin', path, form=fields)
+    assert rules() == ['^C: 3', '^D: 4', '^B: 2'], messages(r)
+    assert reload(m).header_filter_rules[1][1] == mm_cfg.ACCEPT
+
+
+def test_header_filter_bad_row_saves_nothing(lists):
+    m = with_content(lists)
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/privacy/spam'
+    before = pck(m)
+    fields = [(k, v) for k, v in editor_fields(client, path)
+              if not k.endswith('_02')]
+    # The bad row, moved up, is marked where it is drawn now.
+    for extra, where in (([('hdrfilter_rebox_02', '^Ok\n^X-(bad'),
+                           ('hdrfilter_up_02', '1')], '01'),
+                         ([('hdrfilter_rebox_02', '^Ok'),
+                           ('hdrfilter_action_02', 'hold')], '02')):
+        r = client.post('admin', path, form=fields + extra + [
+            ('hdrfilter_new_02', '1')])
+        assert 'Nothing was saved' in r.plain
+        assert f'id="hdrfilter_{where}-error"' in r.text, r.plain
+        assert 'id="header_filter_rules-error"' in r.text
+        assert pck(m) == before
+
+
+def test_editor_button_with_stale_token_changes_nothing(lists):
+    m = with_content(lists)
+    client = admin_client(m)
+    path = f'/{m.internal_name()}/topics'
+    fields = [(k, 'forged' if k == 'csrf_token' else v)
+              for k, v in editor_fields(client, path)]
+    before = pck(m)
+    r = client.post('admin', path, form=fields + [('topic_delete_01', '1'),
+                                                  ('topic_add_01', 'after')])
+    assert NOT_GENUINE in r.plain
+    assert pck(m) == before
+
+
+# ------------------------------------------------------------------ varhelp
+def varhelp(client, m, where):
+    return client.get('admin', f'/{m.internal_name()}/',
+                      query=f'VARHELP={where}')
+
+
+def test_varhelp_form_changes_the_one_setting(lists):
+    m = lists(description=f'Desc {SCRIPT}')
+    client = admin_client(m)
+    r = varhelp(client, m, 'general/description')
+    attrs = form_tag(r, '/general')
+    assert attrs and attrs['method'] == 'post'
+    assert attrs['action'].endswith(f'/admin/{m.internal_name()}/general')
+    fields = form_of(r).pairs
+    assert ('description', f'Desc {SCRIPT}') in fields
+    assert SCRIPT not in r.text
+    fields = [(k, 'A new description' if k == 'description' else v)
+              for k, v in fields]
+    # The form changes its one setting only, whatever else is posted.
+    fields += [('subject_prefix', '[sneaked in] ')]
+    before = settings(m)
+    r = client.post('admin', f'/{m.internal_name()}/general', form=fields)
+    assert 'Saved: description' in r.plain, messages(r)
+    after = settings(m)
+    assert after.pop('description') == 'A new description'
+    before.pop('description')
+    assert after == before      # nothing else changed
+
+
+def test_varhelp_form_bad_value_and_forgery(lists):
+    m = lists()
+    client = admin_client(m)
+    r = varhelp(client, m, 'general/max_message_size')
+    fields = [(k, 'lots' if k == 'max_message_size' else v)
+              for k, v in form_of(r).pairs]
+    before = pck(m)
+    r = client.post('admin', f'/{m.internal_name()}/general', form=fields)
+    assert 'Nothing was saved' in r.plain
+    assert 'id="max_message_size-error"' in r.text
+    assert pck(m) == before
+    forged = [(k, 'x' if k == 'csrf_token' else v) for k, v in fields
+              if k != 'csrf_token'] + [('max_message_size', '99')]
+    r = client.post('admin', f'/{m.internal_name()}/general', form=forged)
+    assert NOT_GENUINE in r.plain
+    assert pck(m) == before
+
+
+def test_varhelp_form_on_a_subcategory_and_checkboxes(lists):
+    m = lists()
+    client = admin_client(m)
+    r = varhelp(client, m, 'privacy/sender/member_moderation_action')
+    assert form_tag(r, '/privacy/sender')['action'].endswith(
+        '/privacy/sender')
+    fields = [(k, '2' if k == 'member_moderation_action' else v)
+              for k, v in form_of(r).pairs]
+    r = client.post('admin', f'/{m.internal_name()}/privacy/sender',
+                    form=fields)
+    assert reload(m).member_moderation_action == 2, messages(r)
+    # Unticking every box of a checkbox group means none.
+    r = varhelp(client, m, 'general/new_member_options')
+    fields = [(k, v) for k, v in form_of(r).pairs
+              if k != 'new_member_options' or v == '']
+    m.Lock()
+    m.new_member_options = 256      # 'nodupes'
+    m.Save()
+    m.Unlock()
+    r = client.post('admin', f'/{m.internal_name()}/general', form=fields)
+    assert 'Saved: new_member_options' in r.plain, messages(r)
+    assert reload(m).new_member_options == 0
+    # An upload setting's help form takes a file too.
+    r = varhelp(client, m, 'autoreply/autoresponse_request_text')
+    assert form_tag(r, '/autoreply')['enctype'] == 'multipart/form-data'
+    assert 'autoresponse_request_text_upload' in form_of(r).names
+
+
+def test_new_forms_are_valid_html(lists, tmp_path):
+    import test_html_valid
+    from Mailman import mm_cfg
+    m = lists(description=f'D {SCRIPT}',
+              topics=[(f'n{SCRIPT}', 'a|b', SCRIPT, False)],
+              header_filter_rules=[(f'^X: {SCRIPT}', mm_cfg.HOLD, False),
+                                   ('^Y: 1', mm_cfg.DISCARD, False)])
+    client = admin_client(m)
+    name = m.internal_name()
+    pages = {
+        'autoreply': client.get('admin', f'/{name}/autoreply'),
+        'members-add': client.get('admin', f'/{name}/members/add'),
+        'members-remove': client.get('admin', f'/{name}/members/remove'),
+        'varhelp-text': varhelp(client, m, 'general/description'),
+        'varhelp-checkbox': varhelp(client, m, 'general/new_member_options'),
+        'varhelp-radio': varhelp(client, m, 'general/send_reminders'),
+        'varhelp-select': varhelp(client, m, 'language/preferred_language'),
+        'varhelp-upload': varhelp(client, m,
+                                  'autoreply/autoresponse_admin_text'),
+        'varhelp-topics': varhelp(client, m, 'topics/topics'),
+        'varhelp-rules': varhelp(client, m,
+                                 'privacy/spam/header_filter_rules'),
+    }
+    path = f'/{name}/topics'
+    pages['topics-added'] = client.post(
+        'admin', path, form=editor_fields(client, path)
+        + [('topic_add_01', 'before')])
+    pages['topics-error'] = client.post(
+        'admin', path, form=[(k, '(bad' if k == 'topic_rebox_01' else v)
+                             for k, v in editor_fields(client, path)]
+        + [('topic_delete_02', '1'), ('submit', 'x')])
+    path = f'/{name}/privacy/spam'
+    pages['rules-error'] = client.post(
+        'admin', path, form=[(k, '(bad' if k == 'hdrfilter_rebox_02' else v)
+                             for k, v in editor_fields(client, path)]
+        + [('hdrfilter_add_01', 'after')])
+    for label, response in pages.items():
+        assert response.status == 200, (label, response.text[:1000])
+        assert response.text.count('<h1>') == 1, label
+        assert SCRIPT not in response.text, label
+        (tmp_path / f'{label}.html').write_text(response.text)
+    errors = test_html_valid.check_html(tmp_path)
+    assert not errors, '\n'.join(f'{page}:{line}: {message}  [{extract}]'
+                                 for page, line, message, extract in errors)

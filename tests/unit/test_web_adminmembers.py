@@ -584,3 +584,51 @@ def test_chunk_links_stay_few_on_huge_rosters():
     assert len(shown) < 40
     assert {0, 1000, 1490, 1500, 1510, 2000, 3333} <= set(numbers)
     assert numbers == sorted(numbers)
+
+
+# ---------------------------------------------------------------- uploads
+def test_add_and_remove_take_uploaded_files(lists):
+    """The browser path: the pages' forms are multipart with a file input,
+    and an uploaded file's addresses are taken with the typed ones."""
+    from test_web_admin import admin_client, form_of, form_tag, post_multipart
+    m = lists()
+    client = admin_client(m)
+    name = m.internal_name()
+    for subcat, upload in (('add', 'subscribees_upload'),
+                           ('remove', 'unsubscribees_upload')):
+        r = client.get('admin', f'/{name}/members/{subcat}')
+        assert form_tag(r, f'/members/{subcat}')['enctype'] == \
+            'multipart/form-data'
+        assert upload in form_of(r).names
+    drain_virgin()
+    r = client.get('admin', f'/{name}/members/add')
+    fields = [(k, 'typed@example.com' if k == 'subscribees' else v)
+              for k, v in form_of(r).pairs if k != 'subscribees_upload']
+    fields = [(k, '0' if k.startswith('send_') else v) for k, v in fields]
+    r = post_multipart(client, 'admin', f'/{name}/members/add', fields, [
+        ('subscribees_upload', 'people.txt',
+         'Ann \u00c9e <ann@example.com>\r\n# a comment\r\n'
+         f'bob@example.com\r\n{SCRIPT}\r\n'.encode('utf-8'))])
+    assert r.status == 200
+    assert 'Subscribed: typed@example.com' in r.plain, r.plain
+    assert 'Subscribed: bob@example.com' in r.plain
+    assert SCRIPT not in r.text
+    m = reload(m)
+    assert sorted(m.getMembers()) == ['ann@example.com', 'bob@example.com',
+                                      'typed@example.com']
+    assert m.getMemberName('ann@example.com') == 'Ann \u00c9e'
+    assert drain_virgin() == []
+    r = client.get('admin', f'/{name}/members/remove')
+    fields = [(k, '0' if k.startswith('send_') else v)
+              for k, v in form_of(r).pairs if k != 'unsubscribees_upload']
+    r = post_multipart(client, 'admin', f'/{name}/members/remove', fields, [
+        ('unsubscribees_upload', 'gone.txt',
+         b'ann@example.com\nBOB@example.com\n')])
+    assert 'Unsubscribed: ann@example.com' in r.plain, r.plain
+    assert reload(m).getMembers() == ['typed@example.com']
+    # Without a genuine token an upload changes nothing.
+    fields = [(k, 'stale' if k == 'csrf_token' else v) for k, v in fields]
+    r = post_multipart(client, 'admin', f'/{name}/members/remove', fields, [
+        ('unsubscribees_upload', 'gone.txt', b'typed@example.com\n')])
+    assert 'The form has expired' in r.plain
+    assert reload(m).getMembers() == ['typed@example.com']
