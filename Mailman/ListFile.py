@@ -5,7 +5,8 @@ Our files are pickles of plain data (protocol 4).  They are read with an
 unpickler that resolves only the few Mailman classes that may appear in
 them, so a damaged or planted file cannot run code.  Files in Python 2's
 protocols 0 to 2 are handed to Py2Pickle, which turns 2.1's byte strings
-and class paths into ours.
+and class paths into ours.  The marshal files of Mailman 2.0 (config.db,
+config.db.last) are read by Py2Marshal.
 """
 
 import io
@@ -50,6 +51,21 @@ def load_pickle_file(path, charset_hint=None):
     with open(path, 'rb') as f:
         data = f.read()
     return loads(data, path, charset_hint)
+
+
+def loads_marshal(data, name='<data>', charset_hint=None):
+    """The object in DATA, Python 2 marshal data (a 2.0-era config.db)."""
+    from Mailman import Py2Marshal
+    try:
+        return Py2Marshal.loads(data, charset_hint=charset_hint)
+    except Py2Marshal.Py2MarshalError as error:
+        raise ListFileError(f'{name}: cannot be read: {error}') from error
+
+
+def load_marshal_file(path, charset_hint=None):
+    with open(path, 'rb') as f:
+        data = f.read()
+    return loads_marshal(data, path, charset_hint)
 
 
 def load_all(data, name='<data>'):

@@ -44,6 +44,8 @@ from Mailman.TopicMgr import TopicMgr
 from Mailman.Version import DATA_FILE_VERSION
 
 CONFIG_FILE = 'config.pck'
+# Mailman 2.0 kept the state as marshal data here (read, never written).
+OLD_CONFIG_FILE = 'config.db'
 STATE_MODE = 0o660
 LIST_DIR_MODE = 0o2775
 
@@ -358,14 +360,20 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             data = f.read()
         if not data:
             raise ListFile.ListFileError(f'{path}: empty file')
-        state = ListFile.loads(data, path)
+        if os.path.basename(path).startswith(OLD_CONFIG_FILE):
+            state = ListFile.loads_marshal(data, path)
+        else:
+            state = ListFile.loads(data, path)
         if not isinstance(state, dict):
             raise ListFile.ListFileError(f'{path}: not a list state')
         return state
 
     def Load(self, check_version=True):
         """Read the list's state from config.pck, or, when that is missing
-        or damaged, from config.pck.last (and say so in logs/error)."""
+        or damaged, from config.pck.last (and say so in logs/error).  A
+        list that has neither (one from Mailman 2.0, never saved since) is
+        read from its marshal file config.db, or config.db.last; the next
+        Save() writes config.pck and leaves config.db alone."""
         path = os.path.join(self._full_path, CONFIG_FILE)
         try:
             st = os.stat(path)
@@ -376,7 +384,7 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             return      # nothing changed on disk since we read it
         failures = []
         state = None
-        for candidate in (path, path + '.last'):
+        for candidate in self._state_candidates(path):
             try:
                 state = self._read_state(candidate)
             except FileNotFoundError:
@@ -386,7 +394,11 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
                 failures.append(str(error))
                 syslog('error', 'list file cannot be read: %s', error)
                 continue
-            if candidate != path:
+            if os.path.basename(candidate).startswith(OLD_CONFIG_FILE):
+                syslog('error', 'list %s: no config.pck; loaded the Mailman '
+                       '2.0 file %s (the next save writes config.pck)',
+                       self._internal_name, candidate)
+            elif candidate != path:
                 self._recover_from(candidate, path)
             break
         if state is None:
@@ -399,6 +411,18 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
         if check_version:
             self.CheckVersion(state)
             self.CheckValues()
+
+    def _state_candidates(self, path):
+        """The files Load() tries in turn.  The 2.0 marshal files count
+        only while no pickle exists: state saved since then is newer, even
+        when damaged, and must not be silently replaced by it."""
+        yield path
+        yield path + '.last'
+        if os.path.exists(path) or os.path.exists(path + '.last'):
+            return
+        old = os.path.join(self._full_path, OLD_CONFIG_FILE)
+        yield old
+        yield old + '.last'
 
     def _recover_from(self, good, path):
         syslog('error', 'list %s: config.pck was missing or damaged; '
