@@ -26,12 +26,21 @@ SECONDS_PER_DAY = 86400
 
 
 
+def _counted_before(info, today):
+    """Whether the autoresponse count INFO, (day, count), is older than
+    TODAY; an entry that cannot be read counts as old, so that it goes."""
+    try:
+        return tuple(info[0]) < today
+    except (TypeError, IndexError, KeyError):
+        return True
+
+
 def forget_old_autoresponses(mlist, now=None):
     """Drop autoresponse counts from before today; True if any went."""
     today = tuple(time.localtime(now)[:3])
     counts = mlist.hold_and_cmd_autoresponses
     stale = [sender for sender, info in counts.items()
-             if not isinstance(info, (tuple, list)) or tuple(info[0]) < today]
+             if _counted_before(info, today)]
     for sender in stale:
         del counts[sender]
     return bool(stale)

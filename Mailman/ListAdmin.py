@@ -722,7 +722,12 @@ class ListAdmin:
         today = tuple(time.localtime()[:3])
         key = (sender or '').lower()
         info = self.hold_and_cmd_autoresponses.get(key)
-        if info is None or tuple(info[0]) != today:
+        try:
+            stale = tuple(info[0]) != today
+            int(info[1])
+        except (TypeError, IndexError, ValueError):
+            stale = True            # a record this code cannot read
+        if stale:
             self.hold_and_cmd_autoresponses[key] = (today, 1)
             return True
         count = info[1]

@@ -1002,7 +1002,7 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             charset = part.get_content_charset('us-ascii')
             try:
                 text = payload.decode(charset, 'replace')
-            except LookupError:
+            except (LookupError, UnicodeError):
                 text = payload.decode('us-ascii', 'replace')
             for line in text.splitlines():
                 if not line.strip():
@@ -1045,6 +1045,10 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
         if record is None or not isinstance(record, tuple) or not record:
             raise Errors.MMBadConfirmation(f'no pending request {cookie}')
         op, data = record[0], record[1:]
+        # A record too short for its op (a broken or foreign pending
+        # database) is no request at all.
+        if len(data) < (2 if op == Pending.CHANGE_OF_ADDRESS else 1):
+            raise Errors.MMBadConfirmation(f'bad pending record {record!r}')
         from_mail = isinstance(context, email.message.Message)
         if op == Pending.SUBSCRIPTION:
             if not data or not hasattr(data[0], 'address'):
@@ -1099,7 +1103,8 @@ class MailList(ListAdmin, Deliverer, Digester, SecurityManager, Bouncer,
             self.ApprovedDeleteMember(address, whence=whence)
             return op, address
         if op == Pending.CHANGE_OF_ADDRESS:
-            oldaddr, newaddr, globally = data
+            oldaddr, newaddr = data[:2]
+            globally = data[2] if len(data) > 2 else False
             if not self.isMember(oldaddr):
                 raise Errors.NotAMemberError(oldaddr)
             self.ApprovedChangeMemberAddress(oldaddr, newaddr, globally)

@@ -320,7 +320,7 @@ def decode_bytes(data, charset=None):
     if charset:
         try:
             return data.decode(charset, 'replace')
-        except LookupError:
+        except (LookupError, UnicodeError):
             pass
     return data.decode('latin-1')
 

@@ -16,6 +16,7 @@ than the sender), res.respond (false: no reply at all).
 The helpers below are shared by the command modules.
 """
 
+import email.errors
 import email.utils
 from email.header import decode_header, make_header
 
@@ -48,7 +49,8 @@ def sender_name(res):
     try:
         name = email.utils.parseaddr(str(value))[0]
         name = str(make_header(decode_header(name)))
-    except (TypeError, ValueError, LookupError, UnicodeError):
+    except (TypeError, ValueError, LookupError, UnicodeError,
+            email.errors.HeaderParseError):
         return ''
     return ''.join(c for c in name if c.isprintable()).strip()
 

@@ -122,12 +122,12 @@ class SetCommands:
         args, address = split_address_arg(args)
         if args:
             return self.usage(res)
-        if address:
-            res.returnaddr = address
-        else:
-            address = sender_address(res)
+        address = address or sender_address(res)
         if not mlist.isMember(address):
+            # Said to the sender: never mail a stranger named in address=.
             return not_a_member(res, address)
+        if address.lower() != sender_address(res).lower():
+            res.returnaddr = mlist.getMemberCPAddress(address)
 
         def onoff(value):
             return _('on') if value else _('off')

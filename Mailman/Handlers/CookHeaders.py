@@ -70,7 +70,9 @@ def header_parts(value, fallback=None):
             try:
                 result.append((text.decode(charset, 'replace'), charset))
                 continue
-            except LookupError:
+            except (LookupError, UnicodeError):
+                # Unknown, or a codec (idna, punycode) that fails even
+                # when told to replace what it cannot read.
                 pass
         result.append((_guess_decode(text, fallback), None))
     return result

@@ -149,7 +149,7 @@ def _text_lines(msg):
         charset = part.get_content_charset() or 'us-ascii'
         try:
             text = payload.decode(charset, 'replace')
-        except LookupError:
+        except (LookupError, UnicodeError):     # idna and punycode raise
             text = payload.decode('latin-1')
         yield from text.splitlines()
 

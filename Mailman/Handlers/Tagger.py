@@ -46,7 +46,7 @@ def scanbody(msg, numlines=None):
     charset = part.get_content_charset() or 'us-ascii'
     try:
         text = data.decode(charset, 'replace')
-    except LookupError:
+    except (LookupError, UnicodeError):     # idna and punycode raise
         text = data.decode('latin-1')
     values = []
     seen = 0

@@ -406,7 +406,7 @@ def _decoded_text(part, fallback):
     if charset:
         try:
             return data.decode(charset, 'replace')
-        except LookupError:
+        except (LookupError, UnicodeError):     # idna and punycode raise
             pass
     for candidate in ('utf-8', fallback):
         if candidate:

@@ -349,6 +349,12 @@ def disable_by_probe(mlist, token, msg):
         if not record or record[0] != Pending.PROBE_BOUNCE:
             return False
         mlist.pend_confirm(token, expunge=True)
+        if len(record) < 2:
+            # A broken record names no member: handle as a plain bounce.
+            syslog('bounce', '%s: probe record %s names no member',
+                   mlist.internal_name(), token)
+            mlist.Save()
+            return False
         member = record[1]
         bounce = record[2] if len(record) > 2 else None
         if isinstance(bounce, bytes) and bounce:

@@ -12,7 +12,8 @@ The metadata says which address the mail came to:
               the address has none, from the Subject: (`confirm <cookie>')
 
 How commands are read (as 2.1): the Subject: comes first; an unknown word
-there is retried without a `Re:'-style prefix, then with the next word,
+there is retried without a `Re:'-style prefix, then with the next word
+(past further prefixes: `Fwd: Re: help'),
 and if it still is not a command it is skipped.  Then the first text/plain
 part, up to DEFAULT_MAIL_COMMANDS_MAX_LINES lines (the rest is reported as
 ignored) and never past a signature line (`-- ').  Reading stops at the
@@ -33,6 +34,7 @@ process_commands(mlist, msg, msgdata) does all of it; the runner's
 _dispose() calls it.
 """
 
+import email.errors
 import email.utils
 import importlib
 import re
@@ -78,14 +80,17 @@ def _load_command(name):
 
 def _decoded_subject(msg):
     """The Subject: as ASCII text (commands are ASCII; a translated Re:
-    prefix may not be, and is dropped), or '' if it cannot be read."""
+    prefix may not be, and is dropped).  When its encoded words cannot
+    be decoded, the raw text: a command beside them still counts."""
     value = msg.get('subject')
     if value is None:
         return ''
     try:
         text = str(make_header(decode_header(str(value))))
-    except (LookupError, UnicodeError, ValueError, TypeError):
-        return ''
+    except (LookupError, UnicodeError, ValueError, TypeError,
+            email.errors.HeaderParseError):
+        # Unknown charsets, broken base64 (HeaderParseError)...
+        text = str(value)
     return text.encode('us-ascii', 'ignore').decode('us-ascii')
 
 
@@ -97,7 +102,9 @@ def _part_text(part):
     charset = part.get_content_charset(None) or 'us-ascii'
     try:
         return payload.decode(charset, 'replace')
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # Unknown charsets, and codecs (idna, punycode...) that cannot
+        # replace what they fail to decode.
         return payload.decode('us-ascii', 'replace')
 
 
@@ -182,8 +189,12 @@ class Results:
                                            args, line, subject)
             if self.subjcmdretried < 2 and args:
                 self.subjcmdretried += 1
-                return self.do_command(args.pop(0).lower(), args, line,
-                                       subject)
+                word = args.pop(0)
+                # Further reply/forward prefixes: `Re: Re:', `Fwd: AW:'.
+                while word.endswith(':') and args:
+                    word = args.pop(0)
+                return self.do_command(re.sub(r'^.*:', '', word).lower(),
+                                       args, line, subject)
             return BADSUBJ
         if line is None:
             line = ' '.join([cmd] + args)
