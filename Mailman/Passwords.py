@@ -42,6 +42,11 @@ def _context():
     return context
 
 
+# Longest password a form may set: passlib refuses to hash more than 4096
+# bytes, and 1024 characters are at most 4096 bytes of UTF-8.
+MAX_LENGTH = 1024
+
+
 def hash_password(plaintext, quick=False):
     """Return a salted hash of PLAINTEXT in the site's current scheme.
     QUICK: a cheap hash for bulk conversion of old clear-text passwords."""

@@ -48,6 +48,11 @@ def sync_directory(directory):
 
 
 # ------------------------------------------------------------------ lists
+# Longer names are refused whatever MAX_LISTNAME_LENGTH says: the lock file
+# names made from them would pass the file system's 255-byte limit.
+LONGEST_LIST_NAME = 128
+
+
 def valid_list_name(name):
     """True if NAME can be a list name: the site's acceptable characters
     only, within the length limit, and nothing that walks the file system."""
@@ -62,8 +67,8 @@ def valid_list_name(name):
         return False
     if '/' in name or '\0' in name:
         return False
-    limit = getattr(mm_cfg, 'MAX_LISTNAME_LENGTH', 0)
-    return not (limit and len(name) > limit)
+    limit = getattr(mm_cfg, 'MAX_LISTNAME_LENGTH', 0) or LONGEST_LIST_NAME
+    return len(name) <= min(limit, LONGEST_LIST_NAME)
 
 
 def list_exists(name):

@@ -283,7 +283,7 @@ def check_csrf(mlist, session, token, now=None):
     if not token or session is None:
         return False
     issued, dot, mac = token.partition('.')
-    if not dot or not issued.isdigit():
+    if not dot or not (issued.isascii() and issued.isdigit()):
         return False
     now = time.time() if now is None else now
     if not 0 <= now - int(issued) <= mm_cfg.FORM_LIFETIME:

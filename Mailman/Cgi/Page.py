@@ -325,7 +325,8 @@ def check_subscribe_token(token, listname, remote, now=None):
     if not token:
         return SUB_TOKEN_MISSING
     issued, colon, mac = token.partition(':')
-    if not colon or not issued.isdigit():
+    # isdigit() alone admits digits int() refuses, such as '²'.
+    if not colon or not (issued.isascii() and issued.isdigit()):
         return SUB_TOKEN_BAD
     expected = _mac(issued, listname.lower(), client_prefix(remote))
     if not hmac.compare_digest(mac.encode('ascii', 'replace'),

@@ -215,6 +215,10 @@ def _passwords_post(environ, mlist, request, session, state):
                                        'are not the same.')
         elif not new:
             state.errors[new_field] = f'The {what} password may not be empty.'
+        elif len(new) > Passwords.MAX_LENGTH:
+            state.errors[new_field] = (f'The {what} password may have at '
+                                       f'most {Passwords.MAX_LENGTH} '
+                                       'characters.')
         else:
             changes[attribute] = new
     if state.errors:

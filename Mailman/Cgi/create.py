@@ -17,6 +17,7 @@ import io
 
 from Mailman import Errors
 from Mailman import ListLifecycle
+from Mailman import Passwords
 from Mailman import Utils
 from Mailman import mm_cfg
 from Mailman.Cgi import Page
@@ -96,6 +97,9 @@ def validate(request):
         errors['listname'] = 'Enter the name of the list.'
     elif '@' in name:
         errors['listname'] = 'The list name must not include "@".'
+    elif len(name) > Utils.LONGEST_LIST_NAME:
+        errors['listname'] = ('The list name must be at most '
+                              f'{Utils.LONGEST_LIST_NAME} characters long.')
     elif not Utils.valid_list_name(name):
         errors['listname'] = 'This is not an acceptable list name.'
     elif Utils.list_exists(name):
@@ -116,6 +120,9 @@ def validate(request):
                               'Mailman make one up.')
     elif password != request.form.get('confirm', [''])[0]:
         errors['confirm'] = 'The two passwords differ.'
+    elif len(password) > Passwords.MAX_LENGTH:
+        errors['password'] = ('The password may have at most '
+                              f'{Passwords.MAX_LENGTH} characters.')
     values = {'listname': name, 'owner': owner, 'password': password,
               'autogen': autogen, 'langs': chosen_languages(request),
               'notify': request.get('notify', '1') == '1',

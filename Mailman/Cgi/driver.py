@@ -59,8 +59,26 @@ def _drain_request_body(environ, stdin=None):
         remaining -= len(chunk)
 
 
+def _text_environ(environ):
+    """A copy of ENVIRON whose text is all valid UTF-8.  Python decodes
+    the process environment with surrogate escapes, so bytes of a request
+    that are not UTF-8 (a path of /%FF, a raw byte in a cookie) arrive as
+    lone surrogates, which no page could write out; they become U+FFFD."""
+    cleaned = dict(environ)
+    for key, value in cleaned.items():
+        if not isinstance(value, str) or value.isascii():
+            continue
+        try:
+            raw = value.encode('utf-8', 'surrogateescape')
+        except UnicodeEncodeError:
+            raw = value.encode('utf-8', 'replace')
+        cleaned[key] = raw.decode('utf-8', 'replace')
+    return cleaned
+
+
 def main(page, environ=os.environ, stdout=None):
     stdout = stdout or sys.stdout.buffer
+    environ = _text_environ(environ)
     method = environ.get('REQUEST_METHOD', 'GET').upper()
     if method not in ALLOWED_METHODS:
         _drain_request_body(environ)

@@ -26,6 +26,7 @@ import urllib.parse
 
 from Mailman import Errors
 from Mailman import MemberAdaptor
+from Mailman import Passwords
 from Mailman import Pending
 from Mailman import Utils
 from Mailman import mm_cfg
@@ -94,6 +95,9 @@ def _check_new_password(request):
         return None, {'newpw': 'Please type the new password.'}
     if new != again:
         return None, {'confpw': 'The two passwords are not the same.'}
+    if len(new) > Passwords.MAX_LENGTH:
+        return None, {'newpw': 'The password may have at most '
+                               f'{Passwords.MAX_LENGTH} characters.'}
     return new, {}
 
 

@@ -54,7 +54,8 @@ def token_is_valid(mlist, key, token, now=None):
     if not token or not mlist.isMember(key):
         return False
     expires, dot, mac = token.partition('.')
-    if not dot or not expires.isdigit():
+    # isascii(): str.isdigit() also accepts digits int() refuses ('²').
+    if not dot or not (expires.isascii() and expires.isdigit()):
         return False
     now = time.time() if now is None else now
     if int(expires) < now or int(expires) > now + LINK_LIFETIME + 60:

@@ -2,6 +2,7 @@
 
 from Mailman import Errors
 from Mailman import HTMLFormatter
+from Mailman import Passwords
 from Mailman import mm_cfg
 from Mailman.Cgi import Captcha
 from Mailman.Cgi import Page
@@ -107,6 +108,10 @@ def subscribe(request, stdout, mlist):
         return
     if password != confirm:
         answer('The two passwords you typed differ.  Please try again.')
+        return
+    if len(password) > Passwords.MAX_LENGTH:
+        answer(f'The password may have at most {Passwords.MAX_LENGTH} '
+               'characters.  Please try again.')
         return
     digest_field = request.get('digest')
     digest = None if digest_field == '' else digest_field == '1'

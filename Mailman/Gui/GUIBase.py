@@ -243,7 +243,11 @@ def _parse_int(c, value):
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r'[-+]?\d+', text):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:
+                # More digits than int() converts (sys.int_info).
+                raise c.error('the number is too large') from None
     raise c.error('%(value)r is not a whole number', value=value)
 
 
@@ -437,8 +441,13 @@ def _number(c, value):
     if not isinstance(value, (int, float)) or value != value or \
             value in (float('inf'), float('-inf')):
         raise c.error('must be a number, not %(value)r', value=value)
-    if c.form and c.attribute in DAY_ATTRIBUTES:
-        value = round(value * SECONDS_PER_DAY)
+    try:
+        if c.form and c.attribute in DAY_ATTRIBUTES:
+            value = round(value * SECONDS_PER_DAY)
+        # Settings are used with floats (times, scores): each must be one.
+        float(value)
+    except OverflowError:
+        raise c.error('the number is too large') from None
     minimum = NUMBER_MINIMUM.get(c.attribute, 0)
     if minimum is not None and value < minimum:
         raise c.error('must be at least %(minimum)s', minimum=minimum)

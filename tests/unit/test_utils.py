@@ -50,12 +50,16 @@ def test_valid_list_name_refuses_unicode_case_folds():
 
 
 def test_valid_list_name_length_limit(monkeypatch):
-    """MAX_LISTNAME_LENGTH, when non-zero, caps the length; 0 means none."""
+    """MAX_LISTNAME_LENGTH, when non-zero, caps the length; 0 leaves only
+    the cap a lock file's name needs (LONGEST_LIST_NAME)."""
     monkeypatch.setattr(mm_cfg, 'MAX_LISTNAME_LENGTH', 5, raising=False)
     assert Utils.valid_list_name('abcde')
     assert not Utils.valid_list_name('abcdef')
     monkeypatch.setattr(mm_cfg, 'MAX_LISTNAME_LENGTH', 0)
-    assert Utils.valid_list_name('a' * 200)
+    assert Utils.valid_list_name('a' * Utils.LONGEST_LIST_NAME)
+    assert not Utils.valid_list_name('a' * (Utils.LONGEST_LIST_NAME + 1))
+    monkeypatch.setattr(mm_cfg, 'MAX_LISTNAME_LENGTH', 1000)
+    assert not Utils.valid_list_name('a' * 200)
 
 
 # ---------------------------------------------------------------- lists on disk
