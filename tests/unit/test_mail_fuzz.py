@@ -15,6 +15,7 @@ import email
 import os
 import random
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -580,7 +581,12 @@ def test_body_in_a_codec_that_cannot_replace(fuzzlist, charset):
         b'lists\n\xff\xfe\n'
     msg, found = process(fuzzlist, raw, {'torequest': 1})
     (r,) = [Reply(m, d) for m, d in found]
-    assert r.echoed == ['info', 'lists']
+    # The Subject's command always runs.  The body is read as ASCII with
+    # replacement characters when the codec fails; Python 3.13's punycode
+    # codec instead decodes it to other text, which holds no command.
+    assert r.echoed[0] == 'info'
+    if (charset, sys.version_info[:2] >= (3, 13)) != ('punycode', True):
+        assert r.echoed == ['info', 'lists']
 
 
 def test_approval_line_in_a_codec_that_cannot_replace(fuzzlist):
