@@ -366,7 +366,7 @@ def rate_limited(action, remote, limit, window=60, now=None):
         client = client_prefix(remote)
     digest = hashlib.sha256(f'{action}:{client}'.encode('utf-8')).hexdigest()
     if secrets.randbelow(100) == 0:
-        _forget_old_counts(window)
+        forget_old_files('web-rate.', 2 * window)
     path = os.path.join(mm_cfg.LOCK_DIR, f'web-rate.{digest[:24]}')
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o660)
     try:
@@ -398,16 +398,17 @@ def rate_limited(action, remote, limit, window=60, now=None):
         os.close(fd)
 
 
-def _forget_old_counts(window):
-    """Remove count files nobody has written for a while, so that many
-    client addresses do not fill locks/."""
-    cutoff = time.time() - 2 * window
+def forget_old_files(prefix, max_age):
+    """Remove the files in locks/ whose names start with PREFIX and that
+    nobody has written for MAX_AGE seconds: the per-client counts and the
+    used-link markers, which would otherwise fill the directory."""
+    cutoff = time.time() - max_age
     try:
         names = os.listdir(mm_cfg.LOCK_DIR)
     except OSError:
         return
     for name in names:
-        if not name.startswith('web-rate.'):
+        if not name.startswith(prefix):
             continue
         path = os.path.join(mm_cfg.LOCK_DIR, name)
         try:

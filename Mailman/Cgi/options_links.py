@@ -75,7 +75,9 @@ def _marker_path(token):
 def use_token(token):
     """Mark TOKEN used; False if it already was (a race lost)."""
     if secrets.randbelow(50) == 0:
-        _forget_old_markers()
+        # Markers outlive their token by a margin only; then the token's
+        # expiry refuses it anyway.
+        Page.forget_old_files(_MARKER_PREFIX, LINK_LIFETIME + 3600)
     try:
         fd = os.open(_marker_path(token), os.O_WRONLY | os.O_CREAT |
                      os.O_EXCL, 0o660)
@@ -83,25 +85,6 @@ def use_token(token):
         return False
     os.close(fd)
     return True
-
-
-def _forget_old_markers():
-    """Markers outlive their token by a margin only; then the token's
-    expiry refuses it anyway."""
-    cutoff = time.time() - LINK_LIFETIME - 3600
-    try:
-        names = os.listdir(mm_cfg.LOCK_DIR)
-    except OSError:
-        return
-    for name in names:
-        if not name.startswith(_MARKER_PREFIX):
-            continue
-        path = os.path.join(mm_cfg.LOCK_DIR, name)
-        try:
-            if os.stat(path).st_mtime < cutoff:
-                os.unlink(path)
-        except OSError:
-            pass
 
 
 def options_url(mlist, address):

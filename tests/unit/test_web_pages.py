@@ -371,7 +371,7 @@ def test_old_rate_counts_are_forgotten_and_ipv6_counts_by_network():
     for path in (old, fresh):
         open(path, 'w').close()
     os.utime(old, (time.time() - 1000,) * 2)
-    Page._forget_old_counts(60)
+    Page.forget_old_files('web-rate.', 120)
     assert not os.path.exists(old) and os.path.exists(fresh)
 
 
