@@ -14,9 +14,9 @@ Run it on its own with
 
 import argparse
 import mailbox
-import signal
 import sys
-import time
+
+import smtpserve
 
 
 class MaildirCapture:
@@ -41,10 +41,8 @@ class MaildirCapture:
 def make_controller(handler, port, host='127.0.0.1'):
     """An aiosmtpd Controller for HANDLER on HOST:PORT, not yet started.
     SMTPUTF8 and 8BITMIME are offered, as by any current receiver."""
-    from aiosmtpd.controller import Controller
-    return Controller(handler, hostname=host, port=port,
-                      server_hostname='localhost', ident='Mail capture',
-                      enable_SMTPUTF8=True)
+    return smtpserve.make_controller(handler, port, 'Mail capture', host,
+                                     smtputf8=True)
 
 
 def main(argv=None):
@@ -55,19 +53,9 @@ def main(argv=None):
     options = parser.parse_args(argv)
     handler = MaildirCapture(options.maildir,
                              log=lambda text: print(text, flush=True))
-    controller = make_controller(handler, options.port)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    controller.start()
-    print(f'Capturing mail on 127.0.0.1:{options.port} into {options.maildir}',
-          flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
-    return 0
+    return smtpserve.serve_until_stopped(
+        make_controller(handler, options.port),
+        f'Capturing mail on 127.0.0.1:{options.port} into {options.maildir}')
 
 
 if __name__ == '__main__':

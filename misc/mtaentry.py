@@ -18,10 +18,10 @@ has no queue of its own and never retries.  Run it on its own with
 import argparse
 import asyncio
 import os
-import signal
 import sys
-import time
 from pathlib import Path
+
+import smtpserve
 
 # The address suffixes of a list, each naming the wrapper command that an
 # alias for it runs; the bare list name runs `post`.
@@ -133,9 +133,7 @@ class MailmanEntry:
 
 def make_controller(handler, port, host='127.0.0.1'):
     """An aiosmtpd Controller for HANDLER on HOST:PORT, not yet started."""
-    from aiosmtpd.controller import Controller
-    return Controller(handler, hostname=host, port=port,
-                      server_hostname='localhost', ident='Mailman entry')
+    return smtpserve.make_controller(handler, port, 'Mailman entry', host)
 
 
 def main(argv=None):
@@ -148,18 +146,9 @@ def main(argv=None):
     options = parser.parse_args(argv)
     handler = MailmanEntry(options.prefix, options.lists_dir,
                            log=lambda text: print(text, flush=True))
-    controller = make_controller(handler, options.port)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    controller.start()
-    print(f'Mailman entry listening on 127.0.0.1:{options.port}', flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
-    return 0
+    return smtpserve.serve_until_stopped(
+        make_controller(handler, options.port),
+        f'Mailman entry listening on 127.0.0.1:{options.port}')
 
 
 if __name__ == '__main__':
