@@ -34,7 +34,7 @@ import urllib.parse
 import pytest
 
 from webhelp import (SCRIPT, SCRIPT_ROOT, drain_virgin, make_list,
-                     reload, unique_remote)
+                     locked, reload, unique_remote)
 
 SEED = int(os.environ.get('MM_FUZZ_SEED', '20261127'))
 # Mutated submissions of each form.
@@ -476,17 +476,6 @@ def no_injected_headers():
 
 
 # ---------------------------------------------------------------- the world
-def locked(mlist, change):
-    from Mailman.MailList import MailList
-    m = MailList(mlist.internal_name(), lock=1)
-    try:
-        result = change(m)
-        m.Save()
-    finally:
-        m.Unlock()
-    return result
-
-
 def ensure_member(mlist, address=ANN, password=MEMBER_PW, name='Ann'):
     """ADDRESS a member with PASSWORD, whatever a fuzzed post did."""
     from Mailman import MemberAdaptor

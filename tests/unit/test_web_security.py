@@ -34,7 +34,7 @@ import uuid
 import pytest
 
 from webhelp import (SCRIPT, Client, call, drain_virgin,  # noqa: F401
-                     lists, reload, unique_remote)
+                     lists, locked, reload, unique_remote)
 
 ATTR = '"><img src=x onerror=alert(1)>'
 HOSTILE = SCRIPT + ' ' + ATTR
@@ -106,18 +106,6 @@ def assert_inert(response, where):
 
 
 # ---------------------------------------------------------------- set-up
-def locked(mlist, change):
-    """Run CHANGE(list) under the list lock and save."""
-    from Mailman.MailList import MailList
-    m = MailList(mlist.internal_name(), lock=1)
-    try:
-        result = change(m)
-        m.Save()
-    finally:
-        m.Unlock()
-    return result
-
-
 def add_member(mlist, address, name='', password=MEMBER_PW, raw=False):
     """Subscribe ADDRESS quietly; RAW stores it with the bare membership
     API, as data from an old list could hold it, bypassing the checks."""

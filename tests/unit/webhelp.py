@@ -11,7 +11,6 @@ import http.cookies
 import importlib
 import io
 import shutil
-import time
 import urllib.parse
 import uuid
 
@@ -168,6 +167,19 @@ def make_list(prefix='web', password='adminpw', **attrs):
     m.Save()
     m.Unlock()
     return MailList(name, lock=0)
+
+
+def locked(mlist, change):
+    """Run CHANGE(list) on MLIST under the list lock, save, and return what
+    CHANGE returned."""
+    from Mailman.MailList import MailList
+    m = MailList(mlist.internal_name(), lock=1)
+    try:
+        result = change(m)
+        m.Save()
+    finally:
+        m.Unlock()
+    return result
 
 
 def reload(mlist):
