@@ -231,11 +231,15 @@ def advertised_lists(request):
         yield mlist
 
 
-def request_and_list(environ, stdout):
-    """(request, list) for a page about one list, or (None, None) after an
-    error page was written (an unreadable form, an unknown list)."""
+def request_and_list(environ, stdout, overview=None):
+    """(request, list) for a page about one list, or (None, None) after a
+    page was written: an error page (an unreadable form, an unknown list),
+    or, when the path names no list, OVERVIEW(request, stdout) if given."""
     request = parse_request(environ, stdout)
     if request is None:
+        return None, None
+    if overview is not None and not request.parts:
+        overview(request, stdout)
         return None, None
     mlist = open_list(request, stdout)
     if mlist is None:

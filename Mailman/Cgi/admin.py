@@ -47,13 +47,7 @@ def _page_url(mlist, category, subcat=None):
 
 # ------------------------------------------------------------------ entry
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    if not request.parts:
-        overview(request, stdout)
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout, overview)
     if mlist is None:
         return
     rest = request.rest

@@ -45,13 +45,7 @@ def list_page(request, stdout, mlist, lang=None):
 
 
 def main(environ, stdout):
-    request = Page.parse_request(environ, stdout)
-    if request is None:
-        return
-    if not request.parts:
-        overview(request, stdout)
-        return
-    mlist = Page.open_list(request, stdout)
+    request, mlist = Page.request_and_list(environ, stdout, overview)
     if mlist is None:
         return
     list_page(request, stdout, mlist)
