@@ -4,6 +4,7 @@ other mails) are read back from qfiles/virgin and checked."""
 
 import email
 import re
+import os
 import shutil
 import uuid
 
@@ -164,27 +165,39 @@ def load(name):
     return MailList(name, lock=0)
 
 
-@pytest.fixture
-def name():
+def make_command_list(prefix='cmd'):
+    """A new list for the command tests; returns its name.  Members start
+    with no option set, so that each option test starts from a known
+    state, and get no welcome or goodbye messages."""
     from Mailman import Passwords
     from Mailman.MailList import MailList
-    listname = 'cmd-' + uuid.uuid4().hex[:10]
+    listname = f'{prefix}-' + uuid.uuid4().hex[:10]
     mlist = MailList()
     mlist.Create(listname, 'owner@example.com',
                  Passwords.hash_password(ADMINPW))
     mlist.mod_password = Passwords.hash_password(MODPW)
     mlist.send_welcome_msg = 0
     mlist.send_goodbye_msg = 0
-    # Members start with no option set, so that each option test starts
-    # from a known state.
     mlist.new_member_options = 0
     mlist.Save()
     mlist.Unlock()
+    return listname
+
+
+def remove_command_list(listname):
+    from Mailman import mm_cfg
+    shutil.rmtree(os.path.join(mm_cfg.LIST_DATA_DIR, listname),
+                  ignore_errors=True)
+
+
+@pytest.fixture
+def name():
+    listname = make_command_list()
     drain_virgin()
     try:
         yield listname
     finally:
-        shutil.rmtree(mlist.fullpath(), ignore_errors=True)
+        remove_command_list(listname)
         drain_virgin()
 
 

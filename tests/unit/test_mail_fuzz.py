@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from test_commands import ADMINPW, MODPW, Reply, add_member, drain_virgin
+from test_commands import MODPW, Reply, add_member, drain_virgin
+from test_commands import make_command_list, remove_command_list
 from test_commands import load, make_msg, text_of
 
 # FUZZSEED and FUZZN (rounds) let a run explore further; the default is
@@ -169,20 +170,10 @@ def random_message(rng):
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture
 def fuzzlist(monkeypatch):
-    from Mailman import Passwords, mm_cfg
-    from Mailman.MailList import MailList
+    from Mailman import mm_cfg
     monkeypatch.setattr(mm_cfg, 'MAX_AUTORESPONSES_PER_DAY', 0)
     monkeypatch.setattr(mm_cfg, 'DISCARD_MESSAGE_WITH_NO_COMMAND', 0)
-    listname = 'fuzz-' + uuid.uuid4().hex[:10]
-    mlist = MailList()
-    mlist.Create(listname, 'owner@example.com',
-                 Passwords.hash_password(ADMINPW))
-    mlist.mod_password = Passwords.hash_password(MODPW)
-    mlist.send_welcome_msg = 0
-    mlist.send_goodbye_msg = 0
-    mlist.new_member_options = 0
-    mlist.Save()
-    mlist.Unlock()
+    listname = make_command_list('fuzz')
     for address in MEMBERS:
         add_member(listname, address, MEMBERPW,
                    digest=address.startswith('dig'))
@@ -190,7 +181,7 @@ def fuzzlist(monkeypatch):
     try:
         yield listname
     finally:
-        shutil.rmtree(mlist.fullpath(), ignore_errors=True)
+        remove_command_list(listname)
         drain_virgin()
 
 
