@@ -200,12 +200,31 @@ class HTMLArchive:
             'offset': article.offset}, article.body)
         return article
 
+    def take_over_21(self):
+        """Once per index: record the numbers of a 2.1 archive found in
+        this directory (see Legacy), so that rebuilds keep them and new
+        posts are numbered after them even before the first rebuild."""
+        store = self.store
+        if store.get_meta('taken_over') or store.all_numbers():
+            return
+        numbers, first_free = Legacy.taken_over_numbers(self.dir)
+        for msgid, num in numbers.items():
+            store.remember_number(Article.number_key(msgid, 0), num)
+        store.reserve_numbers(first_free)
+        store.set_meta('legacy_next', first_free)
+        store.set_meta('taken_over', 1)
+        store.db.commit()
+
     def _incremental_key(self, msgid, raw):
+        # A number with no article is free for its key again (a rebuild
+        # is under way), unless it is a 2.1 page not yet rebuilt.
+        legacy_next = int(self.store.get_meta('legacy_next', 0))
         occurrence = 0
         while msgid:
             key = Article.number_key(msgid, occurrence)
             num = self.store.number_for(key)
-            if num is None or self.store.article(num) is None:
+            if num is None or (self.store.article(num) is None
+                               and num >= legacy_next):
                 return key
             occurrence += 1
         return Article.number_key('', 0, raw)
@@ -220,6 +239,7 @@ class HTMLArchive:
         raw = msg_or_bytes
         if not isinstance(raw, bytes):
             raw = Mbox.message_bytes(msg_or_bytes)
+        self.take_over_21()
         db = self.store.db
         with db:
             article = self._prepare(raw, '', None, self._incremental_key,
@@ -429,13 +449,8 @@ class HTMLArchive:
         db = store.db
         full = start is None and end is None
         start = start or 0
+        self.take_over_21()
         known = store.all_numbers()
-        if not known:
-            # A 2.1 archive being taken over: its pages say which number
-            # each Message-ID had.
-            legacy = Legacy.numbers_from_pages(self.dir)
-        else:
-            legacy = {}
         if wipe:
             inside = os.path.realpath(mbox_path).startswith(
                 os.path.realpath(self.dir) + os.sep)
@@ -448,8 +463,6 @@ class HTMLArchive:
             store.clear_articles()
             shutil.rmtree(os.path.join(self.dir, 'attachments'),
                           ignore_errors=True)
-        if legacy:
-            store.reserve_numbers(max(legacy.values()) + 1)
         used = set(known.values())
         next_free = [store.next_number()]
         seen = {}
@@ -462,11 +475,9 @@ class HTMLArchive:
         def number_for(key):
             num = known.get(key)
             if num is None:
-                num = legacy.get(key)
-                if num is None or num in used:
-                    while next_free[0] in used:
-                        next_free[0] += 1
-                    num = next_free[0]
+                while next_free[0] in used:
+                    next_free[0] += 1
+                num = next_free[0]
                 used.add(num)
                 known[key] = num
             else:

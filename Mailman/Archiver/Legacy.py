@@ -1,15 +1,29 @@
 """Taking over an archive built by Mailman 2.1's pipermail.
 
 2.1 numbered messages 000000, 000001, ... in mbox order and wrote one
-<volume>/NNNNNN.html page per message.  Its article pages carry the
-message's Message-ID in the reply link (mailto:...&In-Reply-To=<id>), and
-ours carry it in <meta name="message-id">.  Reading those back tells which
-number each Message-ID had, so a rebuild keeps every URL.
+<volume>/NNNNNN.html page per message.  A rebuild must hand every
+Message-ID the number it had, so that every URL keeps working.  Two
+records say which number that was:
+
+* 2.1's own index, `database/<volume>-article`: a Python 2 marshal dict
+  from the bare Message-ID to a pickled Article whose `sequence` is the
+  number.  `pipermail.pck` beside it holds the archiver's state, with the
+  next number to hand out in `sequence`.
+* The article pages: 2.1's carry the Message-ID in the reply link
+  (mailto:...&In-Reply-To=<id>), ours in <meta name="message-id">.  These
+  still count when the database was lost or only some pages remain.
+
+Both are read with the safe Python 2 readers (Py2Marshal, Py2Pickle): an
+archive is data, and loading it never runs code.
 """
 
 import os
+import pickle
 import re
 import urllib.parse
+
+from Mailman import Py2Marshal
+from Mailman import Py2Pickle
 
 _PAGE_NAME = re.compile(r'^(\d{6})\.html$')
 _OUR_META = re.compile(rb'<meta name="message-id" content="([^"]*)"')
@@ -60,3 +74,84 @@ def numbers_from_pages(archive_dir):
             if msgid and (msgid not in found or num < found[msgid]):
                 found[msgid] = num
     return found
+
+
+def _article_sequence(pickled):
+    """The `sequence` of a pickled 2.1 Article, or None.
+
+    Py2Marshal hands Python 2 byte strings back as text, so the pickle's
+    bytes are recovered the ways Py2Pickle.possible_bytes knows."""
+    for data in Py2Pickle.possible_bytes(pickled):
+        try:
+            article = Py2Pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, ValueError, MemoryError):
+            continue
+        state = getattr(article, '__dict__', None)
+        if state is None and isinstance(article, dict):
+            state = article
+        number = (state or {}).get('sequence')
+        if isinstance(number, int) and not isinstance(number, bool) \
+                and number >= 0:
+            return number
+    return None
+
+
+def numbers_from_database(archive_dir):
+    """{Message-ID: number} from 2.1's `database/*-article` files under
+    ARCHIVE_DIR.  Unreadable files and entries are skipped; 2.1 keyed a
+    message with no Message-ID by its number, and those keys are left out
+    because nothing in the mbox can be matched to them."""
+    found = {}
+    directory = os.path.join(archive_dir, 'database')
+    try:
+        names = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for name in names:
+        if not name.endswith('-article'):
+            continue
+        try:
+            with open(os.path.join(directory, name), 'rb') as f:
+                index = Py2Marshal.load(f)
+        except (OSError, Py2Marshal.Py2MarshalError):
+            continue
+        if not isinstance(index, dict):
+            continue
+        for msgid, pickled in index.items():
+            if not isinstance(msgid, str) or not isinstance(pickled, str):
+                continue
+            number = _article_sequence(pickled)
+            if number is None or msgid == str(number):
+                continue
+            msgid = msgid.strip().strip('<>').strip()
+            if msgid and (msgid not in found or number < found[msgid]):
+                found[msgid] = number
+    return found
+
+
+def next_sequence(archive_dir):
+    """The next number 2.1 would have handed out, from pipermail.pck, or
+    0 when that file is missing or unreadable."""
+    try:
+        with open(os.path.join(archive_dir, 'pipermail.pck'), 'rb') as f:
+            state = Py2Pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError,
+            MemoryError):
+        return 0
+    if not isinstance(state, dict):
+        state = getattr(state, '__dict__', {})
+    number = state.get('sequence')
+    if isinstance(number, int) and not isinstance(number, bool) \
+            and number >= 0:
+        return number
+    return 0
+
+
+def taken_over_numbers(archive_dir):
+    """({Message-ID: number}, first free number) for a 2.1 archive in
+    ARCHIVE_DIR.  The database is 2.1's own record and wins; the pages
+    fill in what it lacks."""
+    numbers = numbers_from_pages(archive_dir)
+    numbers.update(numbers_from_database(archive_dir))
+    first_free = max(numbers.values(), default=-1) + 1
+    return numbers, max(first_free, next_sequence(archive_dir))

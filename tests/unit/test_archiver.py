@@ -8,6 +8,7 @@ import gzip
 import os
 import re
 import shutil
+import struct
 import sqlite3
 import sys
 
@@ -442,32 +443,95 @@ def test_rebuild_from_mbox_with_and_without_unix_from(mlist, archive,
     assert 'From here on\n<i>&gt;From quoted</i>' in body
 
 
-def test_import_of_a_21_archive_keeps_numbers(mlist, archive, tmp_path):
+def _take_over_21_fixture(mlist, tmp_path):
     top = mlist.archive_dir()
-    source = os.path.join(DATA, 'legacy21')
     shutil.rmtree(top)
-    shutil.copytree(source, top, symlinks=True)
+    shutil.copytree(os.path.join(DATA, 'legacy21'), top, symlinks=True)
     mbox = str(tmp_path / 'legacy.mbox')
     os.rename(os.path.join(top, 'legacy.mbox'), mbox)
-    assert archive.rebuild(mbox) == 2
+    return top, mbox
+
+
+def test_import_of_a_21_archive_keeps_numbers(mlist, archive, tmp_path):
+    top, mbox = _take_over_21_fixture(mlist, tmp_path)
+    assert archive.rebuild(mbox) == 3
     r = rows(archive)
+    # 2 from the pages and the database; 4 from the database alone.
     assert {n: row['msgid'] for n, row in r.items()} == {
-        0: 'first@example.org', 2: 'third@example.org'}
+        0: 'first@example.org', 2: 'third@example.org',
+        4: 'fourth@example.org'}
     assert r[2]['parent'] == 0
     assert 'A reply; the message numbered' in page(mlist, 2)
-    # The next post is numbered after every 2.1 page.
+    assert 'only 2.1&#x27;s database knows' in page(mlist, 4)
+    # The next post takes pipermail.pck's next number.
     assert archive.add(message('After import', msgid='<after@x>',
                                date='Wed, 04 Nov 2026 10:00:00 +0000')
-                       ).num == 3
+                       ).num == 6
     # And a later rebuild (its index now knows the numbers) agrees.
     archive.rebuild(mbox, wipe=True)
-    assert sorted(rows(archive)) == [0, 2]
+    assert sorted(rows(archive)) == [0, 2, 4]
     # --wipe never removes the mbox it is to read.
     inside = os.path.join(top, 'kept.mbox')
     shutil.copy(mbox, inside)
     with pytest.raises(ValueError):
         archive.rebuild(inside, wipe=True)
     assert os.path.exists(inside)
+
+
+def test_21_pages_alone_keep_numbers(mlist, archive, tmp_path):
+    top, mbox = _take_over_21_fixture(mlist, tmp_path)
+    shutil.rmtree(os.path.join(top, 'database'))
+    os.unlink(os.path.join(top, 'pipermail.pck'))
+    assert archive.rebuild(mbox) == 3
+    # Without the database the lost page's message gets the next number.
+    assert {n: row['msgid'] for n, row in rows(archive).items()} == {
+        0: 'first@example.org', 2: 'third@example.org',
+        3: 'fourth@example.org'}
+
+
+def test_post_to_a_21_archive_before_any_rebuild(mlist, archive, tmp_path):
+    """ArchRunner may archive a post before the admin runs bin/arch: it
+    must not take a number whose 2.1 page is still there."""
+    top, mbox = _take_over_21_fixture(mlist, tmp_path)
+    first_page = os.path.join(top, '2026-November', '000000.html')
+    before = open(first_page, 'rb').read()
+    # Even a repeat of a 2.1 Message-ID gets a new number.
+    assert archive.add(message('Repeat', msgid='<first@example.org>',
+                               date='Thu, 05 Nov 2026 10:00:00 +0000')
+                       ).num == 6
+    assert archive.add(message('New', msgid='<new@x>',
+                               date='Thu, 05 Nov 2026 11:00:00 +0000')
+                       ).num == 7
+    assert open(first_page, 'rb').read() == before
+    # The rebuild afterwards still gives the 2.1 messages their numbers.
+    archive.rebuild(mbox)
+    assert {n: row['msgid'] for n, row in rows(archive).items()} == {
+        0: 'first@example.org', 2: 'third@example.org',
+        4: 'fourth@example.org'}
+
+
+def test_hostile_21_database_runs_nothing(mlist, archive, tmp_path):
+    """2.1's database is unpickled with the safe loader: a pickle naming
+    os.system is refused, and the pages still give the numbers."""
+    top, mbox = _take_over_21_fixture(mlist, tmp_path)
+    marker = tmp_path / 'ran'
+    evil = ("cos\nsystem\n(S'touch %s'\ntR." % marker).encode()
+    data = bytearray(b'{')
+    for key, value in ((b'first@example.org', evil),
+                       (b'fourth@example.org', b'\x80\x02garbage')):
+        data += b's' + struct.pack('<i', len(key)) + key
+        data += b's' + struct.pack('<i', len(value)) + value
+    data += b'0'
+    with open(os.path.join(top, 'database', '2026-November-article'),
+              'wb') as f:
+        f.write(bytes(data))
+    with open(os.path.join(top, 'pipermail.pck'), 'wb') as f:
+        f.write(evil)
+    assert archive.rebuild(mbox) == 3
+    assert not marker.exists()
+    assert {n: row['msgid'] for n, row in rows(archive).items()} == {
+        0: 'first@example.org', 2: 'third@example.org',
+        3: 'fourth@example.org'}
 
 
 # ---------------------------------------------------------------- mbox

@@ -1,0 +1,27 @@
+(dp1
+S'sequence'
+p2
+I6
+sS'version'
+p3
+S'0.09 (Mailman edition)'
+p4
+sS'lastdate'
+p5
+F1793790000
+sS'archives'
+p6
+(lp7
+S'2026-November'
+p8
+asS'_dirty_archives'
+p9
+(lp10
+sS'firstdate'
+p11
+F1793610000
+sS'type'
+p12
+S'HyperArchive'
+p13
+s.
