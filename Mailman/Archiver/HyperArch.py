@@ -205,13 +205,14 @@ class HTMLArchive:
         this directory (see Legacy), so that rebuilds keep them and new
         posts are numbered after them even before the first rebuild."""
         store = self.store
-        if store.get_meta('taken_over') or store.all_numbers():
+        if store.get_meta('taken_over'):
             return
-        numbers, first_free = Legacy.taken_over_numbers(self.dir)
-        for msgid, num in numbers.items():
-            store.remember_number(Article.number_key(msgid, 0), num)
-        store.reserve_numbers(first_free)
-        store.set_meta('legacy_next', first_free)
+        if not store.has_numbers():
+            numbers, first_free = Legacy.taken_over_numbers(self.dir)
+            for msgid, num in numbers.items():
+                store.remember_number(Article.number_key(msgid, 0), num)
+            store.reserve_numbers(first_free)
+            store.set_meta('legacy_next', first_free)
         store.set_meta('taken_over', 1)
         store.db.commit()
 

@@ -98,6 +98,10 @@ class Store:
                               (key,)).fetchone()
         return row[0] if row else None
 
+    def has_numbers(self):
+        return self.db.execute(
+            'SELECT 1 FROM numbers LIMIT 1').fetchone() is not None
+
     def all_numbers(self):
         return dict(self.db.execute('SELECT key, num FROM numbers'))
 
