@@ -27,6 +27,11 @@ _RE_PREFIX = re.compile(r'^\s*((re|aw|sv|fwd?|antw|odp|r)(\[\d+\])?:\s*)+',
 _BRACKET_PREFIX = re.compile(r'^\s*\[[^\]]{1,60}\]\s*')
 # The '@' of an address: anchored on the '@' so that the search is quick.
 _ADDRESS_AT = re.compile(r'(?<=[\w.+=-])@(?=(?:[\w-]+\.)+[\w-])')
+# "user at host (Name)": the From: of pipermail's own text volumes, which
+# sites re-import when the mbox is gone.
+_OBSCURED_FROM = re.compile(
+    r'^\s*([^\s@<>()",]+) at ((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\s*'
+    r'(?:\((.*)\))?\s*$')
 _URL = re.compile(r'(?:https?|ftp)://[^\s<>"]+')
 _URL_TRAILER = re.compile(r'(?:&quot;|&lt;|&gt;|&#x27;).*$|[.,;:!?)\]}\'*]+$')
 _QUOTED_LINE = re.compile(r'^(&gt;.*)$', re.MULTILINE)
@@ -135,7 +140,15 @@ def from_message(msg, from_line='', fallback_date=None, now=None):
     """An Article (without body, number or volume) for MSG."""
     ids = message_ids(msg.get('message-id'))
     msgid = ids[0] if ids else ''
-    name, address = email.utils.parseaddr(decode_header(msg.get('from')))
+    sender = decode_header(msg.get('from'))
+    obscured = _OBSCURED_FROM.match(sender)
+    if obscured:
+        address = '%s@%s' % obscured.group(1, 2)
+        name = obscured.group(3) or ''
+        if _OBSCURED_FROM.match(name):
+            name = ''
+    else:
+        name, address = email.utils.parseaddr(sender)
     if ' ' in address:
         # "Real Name user@host" without angle brackets (old mailers).
         words = address.split()

@@ -345,6 +345,24 @@ def test_addresses_obscured_or_linked(mlist, archive, monkeypatch):
     assert 'In-Reply-To=%3Cob2%40x%3E' in page(mlist, 3)
 
 
+@pytest.mark.parametrize('sender,author,address', [
+    ('glyph at example.com (Glyph L)', 'Glyph L', 'glyph@example.com'),
+    # Old pipermail put the obscured address in the comment too.
+    ('cp at example.org (cp at example.org)', 'cp@example.org',
+     'cp@example.org'),
+    ('ann at example.org', 'ann@example.org', 'ann@example.org'),
+    # Not an obscured address: the words are left alone.
+    ('Looks at this (x)', 'x', 'Looks'),
+])
+def test_pipermail_text_volume_senders(mlist, archive, sender, author,
+                                       address):
+    """2.1's text volumes write From: as 'user at host (Name)'; rebuilt
+    from them, authors keep their names and addresses."""
+    row = archive.store.article(archive.add(message(
+        'From a text volume', sender=sender, msgid='<tv@x>')).num)
+    assert (row['author'], row['email']) == (author, address)
+
+
 # ---------------------------------------------------------------- volumes
 @pytest.mark.parametrize('frequency,name', [
     (0, '2026'), (1, '2026-November'), (2, '2026q4'),
