@@ -115,12 +115,12 @@ def message_date(msg, from_line='', fallback=None, now=None):
 
 def number_key(msgid, occurrence, raw=b''):
     """What a message is known by when numbers are handed out: its
-    Message-ID, with '#N' for the Nth repeat of the same ID; a digest of
-    its text when it has none."""
+    Message-ID, or a digest of its text when it has none; with '#N' for
+    the Nth repeat of the same ID or the same text."""
     if not msgid:
         # Trailing blank lines depend on where the message sat in its mbox.
         text = raw.replace(b'\r\n', b'\n').rstrip()
-        return 'sha1:' + hashlib.sha1(text).hexdigest()
+        msgid = 'sha1:' + hashlib.sha1(text).hexdigest()
     return msgid if occurrence == 0 else '%s#%d' % (msgid, occurrence)
 
 

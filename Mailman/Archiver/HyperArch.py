@@ -220,15 +220,15 @@ class HTMLArchive:
         # A number with no article is free for its key again (a rebuild
         # is under way), unless it is a 2.1 page not yet rebuilt.
         legacy_next = int(self.store.get_meta('legacy_next', 0))
+        base = Article.number_key(msgid, 0, raw)
         occurrence = 0
-        while msgid:
-            key = Article.number_key(msgid, occurrence)
+        while True:
+            key = Article.number_key(base, occurrence)
             num = self.store.number_for(key)
             if num is None or (self.store.article(num) is None
                                and num >= legacy_next):
                 return key
             occurrence += 1
-        return Article.number_key('', 0, raw)
 
     def _incremental_number(self, key):
         num = self.store.number_for(key)
@@ -469,9 +469,10 @@ class HTMLArchive:
         seen = {}
 
         def key_for(msgid, raw):
-            occurrence = seen.get(msgid, 0)
-            seen[msgid] = occurrence + 1
-            return Article.number_key(msgid, occurrence, raw)
+            base = Article.number_key(msgid, 0, raw)
+            occurrence = seen.get(base, 0)
+            seen[base] = occurrence + 1
+            return Article.number_key(base, occurrence)
 
         def number_for(key):
             num = known.get(key)

@@ -130,6 +130,22 @@ def test_duplicate_message_ids_get_their_own_pages(mlist, archive):
     assert keys == {'dup@x': 0, 'dup@x#1': 1}
 
 
+def test_identical_messages_without_message_id_get_their_own_pages(
+        mlist, archive, tmp_path):
+    """Real archives hold the same ID-less message twice (a regenerated
+    2.1 text volume lists its month again); each copy keeps a page."""
+    twin = message('No ID', msgid='', body='the same text\n')
+    archive.add(twin)
+    archive.add(twin)
+    assert sorted(rows(archive)) == [0, 1]
+    path = tmp_path / 'twins.mbox'
+    write_mbox(path, [twin, message('Other', msgid='<o@x>'), twin])
+    assert archive.rebuild(str(path), wipe=True) == 3
+    assert sorted(rows(archive)) == [0, 1, 2]
+    archive.rebuild(str(path), wipe=True)
+    assert sorted(rows(archive)) == [0, 1, 2]
+
+
 # ---------------------------------------------------------------- dates
 def test_missing_and_absurd_dates(mlist, archive):
     received = 'Fri, 27 Nov 2026 08:00:00 +0000'
