@@ -2,6 +2,7 @@
 bin/cleanarch and cron/nightly_gzip, and a real list's archive built and
 crawled for broken links."""
 
+import contextlib
 import gzip
 import re
 import shutil
@@ -21,6 +22,12 @@ from browser import Browser, need_chromium  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / 'data' / 'archive'
 REAL = DATA / 'real'
+# Real public lists' archives (each directory's README says whose), with
+# the fewest messages each must hold and a word to search for.
+CORPORA = {
+    'real': (REAL, 20, 'reality'),
+    'twisted-python': (DATA / 'twisted-python', 4000, 'Deferred'),
+}
 OWNER = 'owner@example.com'
 
 
@@ -70,11 +77,12 @@ def numbers(top):
     return found
 
 
-def real_mbox(target):
-    """The real list's archive (see tests/data/archive/real/README) as one
-    mbox at TARGET; returns the number of messages."""
-    parts = sorted(REAL.glob('*.txt'))
-    assert parts, 'the real archive is missing'
+def real_mbox(target, corpus=REAL):
+    """A real list's archive (the monthly *.txt volumes in the directory
+    CORPUS; see its README) as one mbox at TARGET; returns the number of
+    messages."""
+    parts = sorted(corpus.glob('*.txt'))
+    assert parts, f'the real archive in {corpus} is missing'
     with open(target, 'wb') as out:
         for part in parts:
             data = part.read_bytes()
@@ -153,13 +161,16 @@ def test_arch_errors_are_one_line(site_install, tmp_path):
 
 
 # ---------------------------------------------------------------- the real list
-def test_real_list_archive_has_no_broken_links(site_install, tmp_path):
-    """A real public list's archive (thousands of pages would do the same;
-    see tests/data/archive/real/README): every message gets a page, every
-    page is UTF-8, and no internal link is broken."""
+@pytest.mark.parametrize('corpus', sorted(CORPORA))
+def test_real_list_archive_has_no_broken_links(site_install, corpus):
+    """Real public lists' archives, one small and one of thousands of
+    messages: every message gets a page, every page is UTF-8 and inert,
+    and no internal link is broken."""
+    directory, at_least, word = CORPORA[corpus]
     install = site_install
     name = newlist(install, 'real')
-    count = real_mbox(mbox_path(install, name))
+    count = real_mbox(mbox_path(install, name), directory)
+    assert count >= at_least
     result = install.bin('arch', name)
     assert result.returncode == 0, result.stderr
     top = archive_dir(install, name)
@@ -172,7 +183,6 @@ def test_real_list_archive_has_no_broken_links(site_install, tmp_path):
         assert '<script' not in text.lower(), page
     assert crawl(top, base_url(install, name)) == []
     # The search page finds a word of the archive.
-    word = 'reality'
     found = install.python(
         'import io, os\n'
         'from Mailman.Cgi import search\n'
@@ -228,6 +238,26 @@ def test_nightly_gzip(site_install, tmp_path):
 
 
 # ---------------------------------------------------------------- browser
+@contextlib.contextmanager
+def devserver(install):
+    """bin/devserver on a free port; yields its root URL."""
+    server = subprocess.Popen(
+        [str(install.prefix / 'bin' / 'devserver'), '--port', '0'],
+        cwd=install.prefix, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = server.stdout.readline()
+        assert 'http://' in first, first
+        yield first[first.index('http://'):].split('/mailman/')[0]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def test_chromium_renders_the_real_archive(site_install, request):
     """The real list's archive, served by bin/devserver, in Chromium: the
     table of contents, a thread index, every message page (following the
@@ -237,14 +267,7 @@ def test_chromium_renders_the_real_archive(site_install, request):
     name = newlist(install, 'view')
     count = real_mbox(mbox_path(install, name))
     assert install.bin('arch', '-q', name).returncode == 0
-    server = subprocess.Popen(
-        [str(install.prefix / 'bin' / 'devserver'), '--port', '0'],
-        cwd=install.prefix, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
-    try:
-        first = server.stdout.readline()
-        assert 'http://' in first, first
-        root = first[first.index('http://'):].split('/mailman/')[0]
+    with devserver(install) as root:
         archive = f'{root}/pipermail/{name}/'
         with Browser(request.node.name) as browser:
             page = browser.new_page()
@@ -270,10 +293,48 @@ def test_chromium_renders_the_real_archive(site_install, request):
             assert page.goto(search) == 200
             page.screenshot('search')
             assert re.search(r'Messages 1 to \d+ of \d+', page.text())
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+
+
+def test_chromium_renders_every_page_of_thousands(site_install, request):
+    """A real archive of thousands of messages, built by bin/arch and
+    served by bin/devserver: Chromium loads and lays out every page, and
+    every archive link on every rendered page answers 200."""
+    need_chromium()
+    directory, at_least, _ = CORPORA['twisted-python']
+    install = site_install
+    name = newlist(install, 'big')
+    count = real_mbox(mbox_path(install, name), directory)
+    assert count >= at_least
+    assert install.bin('arch', '-q', name).returncode == 0
+    top = archive_dir(install, name)
+    every = [Path(p).relative_to(top).as_posix() for p in pages(top)]
+    assert len(every) > count
+    # Thousands of distinct messages, not only repeats of a few.
+    ids = {re.search(r'<meta name="message-id" content="([^"]*)"',
+                     (top / p).read_text(encoding='utf-8')).group(1)
+           for p in every if re.search(r'/\d{6}\.html$', p)}
+    assert len(ids) >= 2000
+    with devserver(install) as root, Browser(request.node.name) as browser:
+        archive = f'{root}/pipermail/{name}/'
+        page = browser.new_page()
+        linked = set()
+        for relative in every:
+            url = archive + relative
+            assert page.goto(url) == 200, url
+            rendered = page.raw.evaluate(
+                '() => [document.body.innerText.trim().length,'
+                ' document.body.getBoundingClientRect().height,'
+                ' Array.from(document.querySelectorAll("a[href]"),'
+                ' a => a.href)]')
+            length, height, hrefs = rendered
+            assert length > 0 and height > 0, url
+            linked.update(h.split('#')[0] for h in hrefs
+                          if h.startswith(archive))
+            if relative in ('index.html', '2002-October/thread.html') or \
+                    relative.endswith('/000000.html'):
+                page.screenshot(relative.replace('/', '-'))
+        loaded = {archive + r for r in every}
+        for url in sorted(linked - loaded):
+            # Directory indexes, text downloads and attachments.
+            response = page.raw.request.get(url)
+            assert response.status == 200, url
