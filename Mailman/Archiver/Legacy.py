@@ -150,8 +150,12 @@ def next_sequence(archive_dir):
 def taken_over_numbers(archive_dir):
     """({Message-ID: number}, first free number) for a 2.1 archive in
     ARCHIVE_DIR.  The database is 2.1's own record and wins; the pages
-    fill in what it lacks."""
-    numbers = numbers_from_pages(archive_dir)
-    numbers.update(numbers_from_database(archive_dir))
+    fill in what it lacks, but never with a number it gives another
+    message."""
+    database = numbers_from_database(archive_dir)
+    taken = set(database.values())
+    numbers = {msgid: num for msgid, num in
+               numbers_from_pages(archive_dir).items() if num not in taken}
+    numbers.update(database)
     first_free = max(numbers.values(), default=-1) + 1
     return numbers, max(first_free, next_sequence(archive_dir))

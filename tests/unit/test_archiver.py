@@ -523,6 +523,21 @@ def test_21_pages_alone_keep_numbers(mlist, archive, tmp_path):
         3: 'fourth@example.org'}
 
 
+def test_21_database_wins_over_pages(mlist, tmp_path):
+    from Mailman.Archiver import Legacy
+    top, mbox = _take_over_21_fixture(mlist, tmp_path)
+    page_1 = os.path.join(top, '2026-November', '000001.html')
+    with open(page_1, encoding='utf-8') as f:
+        text = f.read()
+    with open(page_1, 'w', encoding='utf-8') as f:
+        f.write(text.replace('second%40example.org', 'other%40example.org')
+                .replace('second@example.org', 'other@example.org'))
+    numbers, first_free = Legacy.taken_over_numbers(top)
+    assert numbers == {'first@example.org': 0, 'second@example.org': 1,
+                       'third@example.org': 2, 'fourth@example.org': 4}
+    assert first_free == 6
+
+
 def test_post_to_a_21_archive_before_any_rebuild(mlist, archive, tmp_path):
     """ArchRunner may archive a post before the admin runs bin/arch: it
     must not take a number whose 2.1 page is still there."""
