@@ -231,6 +231,23 @@ def advertised_lists(request):
         yield mlist
 
 
+def lists_table(request, url_for):
+    """The table of an overview page: each advertised list's name, linked
+    to URL_FOR(mlist), and its description; '' when there are none."""
+    rows = []
+    for mlist in advertised_lists(request):
+        rows.append(
+            f'<tr><td><a href="{escape(url_for(mlist))}">'
+            f'{escape(mlist.real_name)}</a></td>'
+            f'<td>{escape(mlist.description) or "<em>[no description]</em>"}'
+            '</td></tr>')
+    if not rows:
+        return ''
+    return ('<table><thead><tr><th scope="col">List</th>'
+            '<th scope="col">Description</th></tr></thead><tbody>\n'
+            + '\n'.join(rows) + '\n</tbody></table>')
+
+
 def request_and_list(environ, stdout, overview=None):
     """(request, list) for a page about one list, or (None, None) after a
     page was written: an error page (an unreadable form, an unknown list),

@@ -513,20 +513,9 @@ def _find_setting(mlist, varhelp):
 # ------------------------------------------------------------------ overview
 def overview(request, stdout):
     host = request.host()
-    rows = []
-    for mlist in Page.advertised_lists(request):
-        rows.append(
-            f'<tr><td><a href="{escape(_admin_url(mlist))}">'
-            f'{escape(mlist.real_name)}</a></td>'
-            f'<td>{escape(mlist.description) or "<em>[no description]</em>"}'
-            '</td></tr>')
     shown = escape(host or mm_cfg.DEFAULT_URL_HOST)
-    if rows:
-        table = ('<table><thead><tr><th scope="col">List</th>'
-                 '<th scope="col">Description</th></tr></thead><tbody>\n'
-                 + '\n'.join(rows) + '\n</tbody></table>')
-    else:
-        table = '<p>There are no advertised lists here.</p>'
+    table = (Page.lists_table(request, _admin_url)
+             or '<p>There are no advertised lists here.</p>')
     body = (f'<h1>{shown} mailing lists: administration</h1>\n'
             '<p>Follow a list name to reach its administrative pages.  Lists '
             'that are not advertised are not shown; visit '

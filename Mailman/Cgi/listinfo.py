@@ -10,22 +10,14 @@ from Mailman.Cgi.Page import escape
 
 def overview(request, stdout):
     host = request.host()
-    rows = []
-    for mlist in Page.advertised_lists(request):
-        rows.append(
-            f'<tr><td><a href="{escape(mlist.GetScriptURL("listinfo", 1))}">'
-            f'{escape(mlist.real_name)}</a></td>'
-            f'<td>{escape(mlist.description) or "<em>[no description]</em>"}'
-            '</td></tr>')
     shown = escape(host or mm_cfg.DEFAULT_URL_HOST)
-    if rows:
-        table = ('<table><thead><tr><th>List</th><th>Description</th></tr>'
-                 '</thead><tbody>\n' + '\n'.join(rows) + '\n</tbody></table>')
+    table = Page.lists_table(
+        request, lambda mlist: mlist.GetScriptURL('listinfo', 1))
+    if table:
         intro = (f'<p>Below are the public mailing lists on {shown}.  '
                  'Follow a list name to read about it, join it, or change '
                  'your settings as a member.</p>')
     else:
-        table = ''
         intro = f'<p>There are no public mailing lists on {shown}.</p>'
     body = (f'<h1>{shown} mailing lists</h1>\n{intro}\n{table}\n'
             '<p>Lists that are not advertised are not shown; visit a list\'s '
