@@ -311,24 +311,37 @@ def _recipient_addresses(msg):
         yield [address for _name, address in pairs if address]
 
 
-def probe_token(mlist, msg):
-    """The token of a probe bounce (VERP_PROBE_REGEXP, on the list's own
-    bounces address), or None."""
-    from Mailman import Pending
+def _own_matches(mlist, msg, setting):
+    """For each recipient header of MSG, the matches of the regexp
+    mm_cfg.SETTING (VERP_REGEXP or VERP_PROBE_REGEXP) that name this
+    list's own bounces address."""
     try:
-        cre = re.compile(mm_cfg.VERP_PROBE_REGEXP, re.IGNORECASE)
+        cre = re.compile(getattr(mm_cfg, setting), re.IGNORECASE)
     except re.error as error:
-        syslog('error', 'bad VERP_PROBE_REGEXP: %s', error)
-        return None
+        syslog('error', 'bad %s: %s', setting, error)
+        return
     bounces = mlist.GetBouncesEmail().rpartition('@')[0].lower()
     for addresses in _recipient_addresses(msg):
+        matches = []
         for address in addresses:
             match = cre.search(address)
             if not match:
                 continue
             try:
-                if match.group('bounces').lower() != bounces:
-                    continue
+                if match.group('bounces').lower() == bounces:
+                    matches.append(match)
+            except (IndexError, re.error):
+                continue
+        yield matches
+
+
+def probe_token(mlist, msg):
+    """The token of a probe bounce (VERP_PROBE_REGEXP, on the list's own
+    bounces address), or None."""
+    from Mailman import Pending
+    for matches in _own_matches(mlist, msg, 'VERP_PROBE_REGEXP'):
+        for match in matches:
+            try:
                 token = match.group('token').lower()
             except (IndexError, re.error):
                 continue
@@ -387,21 +400,10 @@ def disable_by_probe(mlist, token, msg):
 
 def verp_addresses(mlist, msg):
     """The member addresses a VERP'd bounce names, or []."""
-    try:
-        cre = re.compile(mm_cfg.VERP_REGEXP, re.IGNORECASE)
-    except re.error as error:
-        syslog('error', 'bad VERP_REGEXP: %s', error)
-        return []
-    bounces = mlist.GetBouncesEmail().rpartition('@')[0].lower()
-    for addresses in _recipient_addresses(msg):
+    for matches in _own_matches(mlist, msg, 'VERP_REGEXP'):
         found = []
-        for address in addresses:
-            match = cre.search(address)
-            if not match:
-                continue
+        for match in matches:
             try:
-                if match.group('bounces').lower() != bounces:
-                    continue
                 addr = f"{match.group('mailbox')}@{match.group('host')}"
             except (IndexError, re.error):
                 continue
