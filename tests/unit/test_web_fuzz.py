@@ -34,6 +34,7 @@ import urllib.parse
 import pytest
 
 from webhelp import (SCRIPT, SCRIPT_ROOT, drain_virgin, make_list,
+                     parse_cgi_output, site_passwords,
                      locked, reload, unique_remote)
 
 SEED = int(os.environ.get('MM_FUZZ_SEED', '20261127'))
@@ -165,15 +166,8 @@ def _log_since(offset):
 class Answer:
     def __init__(self, raw, where):
         self.where = where
-        head, _, body = raw.partition(b'\r\n\r\n')
-        self.headers, self.set_cookies = {}, []
-        for line in head.decode('ascii').split('\r\n'):
-            key, _, value = line.partition(':')
-            key, value = key.strip().lower(), value.strip()
-            if key == 'set-cookie':
-                self.set_cookies.append(value)
-            self.headers[key] = value
-        self.status = int(self.headers.get('status', '200').split()[0])
+        self.status, self.headers, self.set_cookies, body = \
+            parse_cgi_output(raw)
         self.body = body
         self.html = self.headers.get('content-type', '').startswith(
             'text/html')
@@ -539,25 +533,10 @@ class World:
 @pytest.fixture(scope='module')
 def world():
     from Mailman import Utils, mm_cfg
-    saved = {}
-    for path in (mm_cfg.SITE_PW_FILE, mm_cfg.LISTCREATOR_PW_FILE):
-        try:
-            with open(path, 'rb') as f:
-                saved[path] = f.read()
-        except FileNotFoundError:
-            saved[path] = None
-    Utils.set_global_password(CREATOR_PW, siteadmin=False)
-    Utils.set_global_password(SITE_PW, siteadmin=True)
-    before = set(Utils.list_names())
-    drain_virgin()
-    yield World()
-    for path, data in saved.items():
-        if data is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            with open(path, 'wb') as f:
-                f.write(data)
+    with site_passwords(CREATOR_PW, SITE_PW):
+        before = set(Utils.list_names())
+        drain_virgin()
+        yield World()
     for name in set(Utils.list_names()) - before:
         shutil.rmtree(os.path.join(mm_cfg.LIST_DATA_DIR, name),
                       ignore_errors=True)

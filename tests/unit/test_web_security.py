@@ -34,6 +34,7 @@ import uuid
 import pytest
 
 from webhelp import (SCRIPT, Client, call, drain_virgin,  # noqa: F401
+                     site_passwords,
                      lists, locked, reload, unique_remote)
 
 ATTR = '"><img src=x onerror=alert(1)>'
@@ -182,16 +183,7 @@ def site(lists):
     """A list factory whose lists have a moderator password and whose held
     posts, queued messages and archives are removed afterwards; the site
     and list creator passwords are set for the test and put back after."""
-    from Mailman import Passwords, Utils, mm_cfg
-    saved = {}
-    for path in (mm_cfg.SITE_PW_FILE, mm_cfg.LISTCREATOR_PW_FILE):
-        try:
-            with open(path, 'rb') as f:
-                saved[path] = f.read()
-        except FileNotFoundError:
-            saved[path] = None
-    Utils.set_global_password(CREATOR_PW, siteadmin=False)
-    Utils.set_global_password(SITE_PW, siteadmin=True)
+    from Mailman import Passwords, mm_cfg
     made = []
 
     def factory(**attrs):
@@ -200,14 +192,8 @@ def site(lists):
         m = lists(**attrs)
         made.append(m.internal_name())
         return m
-    yield factory
-    for path, data in saved.items():
-        if data is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            with open(path, 'wb') as f:
-                f.write(data)
+    with site_passwords(CREATOR_PW, SITE_PW):
+        yield factory
     from unithelp import queued
     for name in made:
         for directory in (mm_cfg.DATA_DIR, mm_cfg.SPAM_DIR):

@@ -6,10 +6,12 @@ browser, and make throw-away lists.
 
 `lists` is a pytest fixture (import it into the test module)."""
 
+import contextlib
 import html.parser
 import http.cookies
 import importlib
 import io
+import os
 import shutil
 import urllib.parse
 import uuid
@@ -20,18 +22,51 @@ SCRIPT = '<script>alert(1)</script>'
 SCRIPT_ROOT = '/mailman/'
 
 
+def parse_cgi_output(raw):
+    """(status, {header: value}, [Set-Cookie values], body) of the bytes
+    a page wrote, as a web server reads them."""
+    head, _, body = raw.partition(b'\r\n\r\n')
+    headers, set_cookies = {}, []
+    for line in head.decode('ascii').split('\r\n'):
+        key, _, value = line.partition(':')
+        key, value = key.strip().lower(), value.strip()
+        if key == 'set-cookie':
+            set_cookies.append(value)
+        headers[key] = value
+    status = int(headers.get('status', '200').split()[0])
+    return status, headers, set_cookies, body
+
+
+@contextlib.contextmanager
+def site_passwords(creator_pw, site_pw):
+    """Set the list creator and site passwords for a while; the files are
+    put back as they were (or removed) afterwards."""
+    from Mailman import Utils, mm_cfg
+    saved = {}
+    for path in (mm_cfg.SITE_PW_FILE, mm_cfg.LISTCREATOR_PW_FILE):
+        try:
+            with open(path, 'rb') as f:
+                saved[path] = f.read()
+        except FileNotFoundError:
+            saved[path] = None
+    Utils.set_global_password(creator_pw, siteadmin=False)
+    Utils.set_global_password(site_pw, siteadmin=True)
+    try:
+        yield
+    finally:
+        for path, data in saved.items():
+            if data is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+            else:
+                with open(path, 'wb') as f:
+                    f.write(data)
+
+
 class Response:
     def __init__(self, raw):
-        head, _, body = raw.partition(b'\r\n\r\n')
-        self.headers = {}
-        self.set_cookies = []
-        for line in head.decode('ascii').split('\r\n'):
-            key, _, value = line.partition(':')
-            key, value = key.strip().lower(), value.strip()
-            if key == 'set-cookie':
-                self.set_cookies.append(value)
-            self.headers[key] = value
-        self.status = int(self.headers.get('status', '200').split()[0])
+        self.status, self.headers, self.set_cookies, body = \
+            parse_cgi_output(raw)
         self.text = body.decode('utf-8')
         self.parser = Collector()
         self.parser.feed(self.text)
