@@ -303,6 +303,24 @@ def test_smtp_refusals_caused_by_the_list_are_not_scored(lists):
     assert 'ann@example.com refusal caused by the list' in log_text('bounce')
 
 
+def send_probe(mlist, address):
+    """One bounce for ADDRESS at a threshold of 1.0 (VERP_PROBES on):
+    returns the probe message and its queue data."""
+    from Mailman import mm_cfg
+    from Mailman.MailList import MailList
+    name = mlist.internal_name()
+    m = MailList(name)
+    try:
+        m.bounce_score_threshold = 1.0
+        m.registerBounce(address, dsn(bounces_address(mlist), address,
+                                      post_headers(name)))
+        m.Save()
+    finally:
+        m.Unlock()
+    (probe, data), = queued(mm_cfg.VIRGINQUEUE_DIR, name, remove=True)
+    return probe, data
+
+
 def test_verp_probes(lists, monkeypatch):
     """With VERP_PROBES, reaching the threshold sends a probe; only the
     bounce of that probe (its secret token) disables the member."""
@@ -313,16 +331,7 @@ def test_verp_probes(lists, monkeypatch):
     one, _two = lists
     name = one.internal_name()
     monkeypatch.setattr(mm_cfg, 'VERP_PROBES', True)
-    m = MailList(name)
-    try:
-        m.bounce_score_threshold = 1.0
-        m.registerBounce('bob@example.net', dsn(bounces_address(one),
-                                                'bob@example.net',
-                                                post_headers(name)))
-        m.Save()
-    finally:
-        m.Unlock()
-    (probe, data), = queued(mm_cfg.VIRGINQUEUE_DIR, name, remove=True)
+    probe, data = send_probe(one, 'bob@example.net')
     assert data['recips'] == ['bob@example.net']
     assert 'probe message' in str(probe['subject'])
     match = re.fullmatch(rf'{name}-bounces\+([0-9a-f]{{40}})@{HOST}',
@@ -368,16 +377,7 @@ def test_probe_refused_at_delivery_disables(lists, monkeypatch):
     one, _two = lists
     name = one.internal_name()
     monkeypatch.setattr(mm_cfg, 'VERP_PROBES', True)
-    m = MailList(name)
-    try:
-        m.bounce_score_threshold = 1.0
-        m.registerBounce('bob@example.net', dsn(bounces_address(one),
-                                                'bob@example.net',
-                                                post_headers(name)))
-        m.Save()
-    finally:
-        m.Unlock()
-    (probe, data), = queued(mm_cfg.VIRGINQUEUE_DIR, name, remove=True)
+    probe, data = send_probe(one, 'bob@example.net')
     failure = Errors.SomeRecipientsFailed([], ['bob@example.net'])
     failure.replies = {'bob@example.net': (550, b'5.1.1 User unknown')}
     runner = OutgoingRunner()

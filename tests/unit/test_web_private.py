@@ -9,7 +9,7 @@ import os
 import pytest
 
 from webhelp import (SCRIPT, Client, Response, call, lists,  # noqa: F401
-                     unique_remote)
+                     locked, unique_remote)
 
 SECRET = 'TOP-SECRET-OUTSIDE-THE-ARCHIVE'
 PAGE = '<!DOCTYPE html><html lang="en"><title>t</title><p>%s</p></html>'
@@ -142,12 +142,8 @@ def test_wrong_passwords_are_refused_and_rate_limited(lists):
 def test_staff_passwords_open_the_archive(lists):
     from Mailman import Passwords, Utils
     m = archive(lists)
-    m.Lock()
-    try:
-        m.mod_password = Passwords.hash_password('modpw')
-        m.Save()
-    finally:
-        m.Unlock()
+    locked(m, lambda m: setattr(m, 'mod_password',
+                                Passwords.hash_password('modpw')))
     Utils.set_global_password('sitepw-private')
     path = f'/{m.internal_name()}/2026-November/000001.html'
     for password in ('adminpw', 'modpw', 'sitepw-private'):
@@ -341,7 +337,6 @@ def test_driver_streams_a_big_file_to_real_stdout(lists, tmp_path):
     """Through scripts/driver's path (a process whose standard output is
     the web server's pipe), a big file goes out whole and is never held
     in memory."""
-    import resource  # noqa: F401  (used by the child)
     import subprocess
     import sys
     import conftest

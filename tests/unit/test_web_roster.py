@@ -3,7 +3,8 @@ who may see it, how they log in, what it shows and hides."""
 
 import pytest
 
-from webhelp import SCRIPT, Client, call, lists, unique_remote  # noqa: F401
+from webhelp import (SCRIPT, Client, call, lists,  # noqa: F401
+                     locked, unique_remote)
 
 
 def add_members(mlist, *members):
@@ -130,12 +131,8 @@ def test_admin_only_roster_refuses_members(lists):
 def test_moderator_and_site_passwords_open_admin_roster(lists):
     from Mailman import Passwords, Utils
     m = roster_list(lists, 2)
-    m.Lock()
-    try:
-        m.mod_password = Passwords.hash_password('modpw')
-        m.Save()
-    finally:
-        m.Unlock()
+    locked(m, lambda m: setattr(m, 'mod_password',
+                                Passwords.hash_password('modpw')))
     path = '/' + m.internal_name()
     assert shown(call('roster', path, 'POST', {'roster-pw': 'modpw'})) == \
         {'ann', 'dig', 'hid', 'off'}
