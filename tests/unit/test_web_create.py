@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from webhelp import (SCRIPT, call, drain_virgin, lists,  # noqa: F401
-                     unique_remote)
+                     site_passwords, unique_remote)
 
 CREATOR_PW = 'creator-pw-1'
 SITE_PW = 'site-pw-create'
@@ -16,9 +16,7 @@ SITE_PW = 'site-pw-create'
 @pytest.fixture
 def site():
     """Creator and site passwords set; lists made by a test removed."""
-    from Mailman import ListLifecycle, Utils
-    Utils.set_global_password(CREATOR_PW, siteadmin=False)
-    Utils.set_global_password(SITE_PW, siteadmin=True)
+    from Mailman import ListLifecycle
     names = []
     drain_virgin()
 
@@ -26,7 +24,8 @@ def site():
         name = 'made-' + uuid.uuid4().hex[:10]
         names.append(name)
         return name
-    yield new_name
+    with site_passwords(CREATOR_PW, SITE_PW):
+        yield new_name
     for name in names:
         ListLifecycle.remove_list(name, remove_archives=True,
                                   out=lambda text: None)

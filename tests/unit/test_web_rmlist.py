@@ -6,7 +6,8 @@ import urllib.parse
 
 import pytest
 
-from webhelp import SCRIPT, call, lists, unique_remote  # noqa: F401
+from webhelp import (SCRIPT, call, lists,  # noqa: F401
+                     site_passwords, unique_remote)
 
 CREATOR_PW = 'creator-pw-rm'
 SITE_PW = 'site-pw-rm'
@@ -14,9 +15,8 @@ SITE_PW = 'site-pw-rm'
 
 @pytest.fixture
 def passwords():
-    from Mailman import Utils
-    Utils.set_global_password(CREATOR_PW, siteadmin=False)
-    Utils.set_global_password(SITE_PW, siteadmin=True)
+    with site_passwords(CREATOR_PW, SITE_PW):
+        yield
 
 
 def with_archive(mlist):
