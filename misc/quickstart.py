@@ -32,6 +32,7 @@ import shlex
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import threading
@@ -245,6 +246,16 @@ def write_settings(site, ports):
 
 
 # ------------------------------------------------------------ lists
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def make_password(length=12):
+    """Letters and digits only: a password that starts with "-" would be
+    read as an option by the bin/ programs, and one with "_" or "-" is
+    harder to copy from a terminal."""
+    return ''.join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
 def load_passwords(site):
     """The site and sample list passwords, made once and kept in a file
     only the owner can read, so that every run prints the same ones."""
@@ -256,7 +267,7 @@ def load_passwords(site):
             if key and value:
                 passwords[key] = value
     for key in ('site', SAMPLE_LIST):
-        passwords.setdefault(key, secrets.token_urlsafe(9))
+        passwords.setdefault(key, make_password())
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, 'w') as file:
         file.writelines(f'{key} {value}\n' for key, value in passwords.items())
@@ -283,13 +294,16 @@ for name in Utils.list_names():
 
 
 def create_lists(site, passwords):
-    site.bin('mmsitepass', passwords['site'])
+    # "--" ends the options, so that a password kept from an earlier run
+    # is taken as a password even if it starts with "-".
+    site.bin('mmsitepass', '--', passwords['site'])
     if not site.list_exists(SITE_LIST):
         say(f'Creating the site list {SITE_LIST!r} ...')
-        site.bin('newlist', '-q', SITE_LIST, SAMPLE_OWNER, passwords['site'])
+        site.bin('newlist', '-q', '--', SITE_LIST, SAMPLE_OWNER,
+                 passwords['site'])
     if not site.list_exists(SAMPLE_LIST):
         say(f'Creating the list {SAMPLE_LIST!r} with {len(SAMPLE_MEMBERS)} members ...')
-        site.bin('newlist', '-q', SAMPLE_LIST, SAMPLE_OWNER,
+        site.bin('newlist', '-q', '--', SAMPLE_LIST, SAMPLE_OWNER,
                  passwords[SAMPLE_LIST])
         site.bin('add_members', '-r', '-', '-w', 'y', '-a', 'n', SAMPLE_LIST,
                  input='\n'.join(SAMPLE_MEMBERS) + '\n')

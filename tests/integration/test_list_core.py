@@ -59,6 +59,24 @@ def test_newlist_refusals(site_install):
     assert empty.returncode == 1
 
 
+def test_password_starting_with_a_dash_after_double_dash(site_install):
+    """A random password may start with "-"; "--" ends the options of
+    newlist and mmsitepass, as it did with 2.1's getopt."""
+    dashed = '-K196tjvXKeS'
+    refused = newlist(site_install, 'core-dash', password=dashed)
+    assert refused.returncode == 2
+    assert newlist(site_install, 'core-dash', '--', password=dashed).returncode == 0
+    assert site_install.bin('mmsitepass', '--', dashed).returncode == 0
+    check = site_install.python(
+        'import sys\n'
+        'from Mailman import mm_cfg, Utils\n'
+        'from Mailman.MailList import MailList\n'
+        'm = MailList("core-dash", lock=0)\n'
+        'print(m.Authenticate([mm_cfg.AuthListAdmin], sys.argv[1]),'
+        ' Utils.check_global_password(sys.argv[1]))\n', dashed)
+    assert check.stdout.split() == ['3', 'True']
+
+
 def test_newlist_with_host_and_notice(site_install):
     virgin = site_install.var_prefix / 'qfiles' / 'virgin'
     before = set(virgin.iterdir()) if virgin.exists() else set()
