@@ -226,6 +226,31 @@ class SafeDict(dict):
         return '%(' + key + ')s'
 
 
+# The list texts that 2.1 interpolated with %(name)s until a list was
+# converted (bin/convert.py) to $name, marked by use_dollar_strings.
+DOLLAR_STRING_ATTRIBUTES = (
+    'msg_header', 'msg_footer', 'digest_header', 'digest_footer',
+    'autoresponse_postings_text', 'autoresponse_admin_text',
+    'autoresponse_request_text')
+
+_PERCENT_FORMS = re.compile(r'%%|%\((\w+)\)s')
+
+
+def to_dollar(text):
+    """TEXT with its %(name)s substitutions written ${name}, as
+    string.Template reads them: "%%" becomes "%" and a "$" that was plain
+    text becomes "$$", so the text reads the same after conversion."""
+    out = []
+    last = 0
+    for match in _PERCENT_FORMS.finditer(text):
+        out.append(text[last:match.start()].replace('$', '$$'))
+        name = match.group(1)
+        out.append('%' if name is None else '${' + name + '}')
+        last = match.end()
+    out.append(text[last:].replace('$', '$$'))
+    return ''.join(out)
+
+
 def findtext(templatefile, raw_dict=None, raw=False, lang=None, mlist=None):
     """Find TEMPLATEFILE and return (text, path).
 

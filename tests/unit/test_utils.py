@@ -296,3 +296,26 @@ def test_21_sha1_password_file_is_upgraded(pw_files, siteadmin):
     assert Utils.check_global_password('legacy-pw', siteadmin=siteadmin)
     assert _read(path).strip() == new
     assert not Utils.check_global_password('wrong', siteadmin=siteadmin)
+
+
+# ------------------------------------------------------------------ to_dollar
+@pytest.mark.parametrize('percent, dollar', [
+    ('', ''),
+    ('%(real_name)s list', '${real_name} list'),
+    ('%(real_name)sX', '${real_name}X'),
+    ('50%% off, $5 and $name', '50% off, $$5 and $$name'),
+    ('%(a)s%%(b)s', '${a}%(b)s'),
+    ('100% sure %(x)d', '100% sure %(x)d'),
+])
+def test_to_dollar(percent, dollar):
+    assert Utils.to_dollar(percent) == dollar
+
+
+def test_to_dollar_reads_as_the_percent_form_did():
+    import string
+    text = ('%(real_name)s at %(host_name)s: 50%% off, $5, ${x} $$\n'
+            '%(web_page_url)slistinfo%(cgiext)s/%(_internal_name)s\n')
+    values = {'real_name': 'R', 'host_name': 'H', 'web_page_url': 'U/',
+              'cgiext': '', '_internal_name': 'n', 'x': 'no'}
+    converted = string.Template(Utils.to_dollar(text)).safe_substitute(values)
+    assert converted == text % values
