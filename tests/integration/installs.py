@@ -3,6 +3,7 @@ would: ./configure with options, then make install."""
 
 import grp
 import os
+import pickle
 import pwd
 import shutil
 import tempfile
@@ -114,6 +115,16 @@ class Install:
         return run([python, '-S', '-c', 'import paths\n' + code,
                     *map(str, args)], cwd=self.prefix / 'bin', check=check,
                    **kwargs)
+
+    def list_state(self, name):
+        """The attributes list NAME saves, loaded by the installed code."""
+        result = self.python(
+            'import pickle, sys\n'
+            'from Mailman.MailList import MailList\n'
+            'm = MailList(sys.argv[1], lock=0)\n'
+            'sys.stdout.buffer.write(pickle.dumps(m._state(), protocol=4))\n',
+            name, text=False)
+        return pickle.loads(result.stdout)
 
     def configured_python(self):
         first = (self.prefix / 'bin' / 'version').read_text().splitlines()[0]

@@ -3,7 +3,6 @@ run through the installed programs and the installed package."""
 
 import hashlib
 import os
-import pickle
 import signal
 import subprocess
 import time
@@ -15,17 +14,6 @@ def newlist(install, name, *extra, owner='owner@example.com', password='s3cret')
     return install.bin('newlist', '-q', *extra, name, owner, password)
 
 
-def state(install, name):
-    """The list's saved state, read with the installed code."""
-    result = install.python(
-        'import pickle, sys\n'
-        'from Mailman.MailList import MailList\n'
-        'm = MailList(sys.argv[1], lock=0)\n'
-        'sys.stdout.buffer.write(pickle.dumps(m._state(), protocol=4))\n',
-        name, text=False)
-    return pickle.loads(result.stdout)
-
-
 def list_dir(install, name):
     return install.var_prefix / 'lists' / name
 
@@ -33,7 +21,7 @@ def list_dir(install, name):
 # ---------------------------------------------------------------- newlist/rmlist
 def test_newlist_creates_a_list_with_hashed_password(site_install):
     assert newlist(site_install, 'core-new').returncode == 0
-    saved = state(site_install, 'core-new')
+    saved = site_install.list_state('core-new')
     assert saved['owner'] == ['owner@example.com']
     assert saved['real_name'] == 'Core-new'
     assert saved['host_name'] == 'lists.example.com'
@@ -83,7 +71,7 @@ def test_newlist_with_host_and_notice(site_install):
     result = site_install.bin('newlist', '-a', 'core-host@www.example.com',
                               'boss@example.com', 'pw')
     assert result.returncode == 0, result.stderr
-    saved = state(site_install, 'core-host')
+    saved = site_install.list_state('core-host')
     assert saved['host_name'] == 'lists.example.com'
     queued = set(virgin.iterdir()) - before
     assert len(queued) == 1
@@ -123,7 +111,7 @@ def test_withlist_runs_a_site_script(site_install):
         assert result.returncode == 0, result.stderr
     finally:
         script.unlink()
-    assert state(site_install, 'core-with')['description'] == 'Described'
+    assert site_install.list_state('core-with')['description'] == 'Described'
     # The lock was released.
     assert not (site_install.var_prefix / 'locks' / 'core-with.lock').exists()
 
@@ -145,7 +133,7 @@ def test_truncated_config_loads_from_last(site_install):
     assert 'config.pck.last: okay' in report.stdout
 
     # Read-only loads fall back to .last (the state before the last save).
-    assert state(site_install, 'core-trunc')['description'] == ''
+    assert site_install.list_state('core-trunc')['description'] == ''
     log = (site_install.var_prefix / 'logs' / 'error').read_text()
     assert 'core-trunc' in log and 'config.pck.last' in log
     # A locked load repairs the file, keeping the damaged one aside.
@@ -175,7 +163,7 @@ def test_process_killed_while_saving_leaves_a_loadable_list(site_install):
     try:
         for delay in (0.3, 0.17, 0.41, 0.23, 0.37):
             time.sleep(delay)
-            saved = state(site_install, 'core-kill')
+            saved = site_install.list_state('core-kill')
             assert saved['data_version'] >= 112
     finally:
         saver.send_signal(signal.SIGKILL)
@@ -183,7 +171,7 @@ def test_process_killed_while_saving_leaves_a_loadable_list(site_install):
     # The killed process still holds the lock: break it, as the next
     # writer would once its lifetime is over, so later tests can use it.
     release_stale_lock(site_install, 'core-kill')
-    saved = state(site_install, 'core-kill')
+    saved = site_install.list_state('core-kill')
     count = len(saved['members'])
     assert count > 0
     assert set(saved['members']) == {f'm{i}@example.com'
@@ -223,7 +211,7 @@ def test_stale_lock_of_killed_process_is_broken(site_install):
         'm.description = "after the break"\n'
         'm.Save(); m.Unlock()\n', timeout=60)
     assert result.returncode == 0
-    assert state(site_install, 'core-stale')['description'] == 'after the break'
+    assert site_install.list_state('core-stale')['description'] == 'after the break'
 
 
 # ---------------------------------------------------------------- concurrency
@@ -267,7 +255,7 @@ def test_eight_processes_change_one_list(site_install):
         assert worker.returncode == 0, errors
     expected = {f'p{i}-{j}@example.com' for i in range(8) for j in range(150)
                 if not (j < 100 and j % 2 == 0)}
-    assert set(state(site_install, 'core-conc')['members']) == expected
+    assert set(site_install.list_state('core-conc')['members']) == expected
 
 
 # ---------------------------------------------------------------- passwords
@@ -287,7 +275,7 @@ def test_old_sha1_admin_password_logs_in_and_is_rehashed(site_install):
         'print(m.Authenticate([mm_cfg.AuthListAdmin], "wrong"))\n'
         'print(m.Authenticate([mm_cfg.AuthListAdmin], "old-secret"))\n')
     assert check.stdout.split() == ['0', '3']
-    stored = state(site_install, 'core-sha')['password']
+    stored = site_install.list_state('core-sha')['password']
     assert stored != old and stored.startswith('$pbkdf2-sha256$')
     again = site_install.python(
         'from Mailman import mm_cfg\n'

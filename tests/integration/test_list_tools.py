@@ -1,7 +1,6 @@
 """2.1's smaller list tools, run as installed: the withlist scripts
 fix_url.py, reset_pw.py and convert.py, and bin/export.py."""
 
-import pickle
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -10,16 +9,6 @@ import pytest
 def newlist(install, name):
     result = install.bin('newlist', '-q', name, 'owner@example.com', 's3cret')
     assert result.returncode == 0, result.stderr
-
-
-def state(install, name):
-    result = install.python(
-        'import pickle, sys\n'
-        'from Mailman.MailList import MailList\n'
-        'm = MailList(sys.argv[1], lock=0)\n'
-        'sys.stdout.buffer.write(pickle.dumps(m._state(), protocol=4))\n',
-        name, text=False)
-    return pickle.loads(result.stdout)
 
 
 def withlist(install, *args):
@@ -73,14 +62,14 @@ def test_fix_url_moves_a_list_to_a_new_host(site_install):
     assert result.returncode == 0, result.stderr
     assert 'Setting web_page_url to: http://Web.Example.ORG/mailman/' \
         in result.stdout
-    saved = state(site_install, 'tools-url')
+    saved = site_install.list_state('tools-url')
     assert saved['web_page_url'] == 'http://Web.Example.ORG/mailman/'
     # No VIRTUAL_HOSTS entry: the web host is the mail host too, as in 2.1.
     assert saved['host_name'] == 'Web.Example.ORG'
     assert lock_released(site_install, 'tools-url')
     # Without -u the site's defaults come back.
     assert withlist(site_install, '-r', 'fix_url', 'tools-url').returncode == 0
-    saved = state(site_install, 'tools-url')
+    saved = site_install.list_state('tools-url')
     assert saved['web_page_url'] == 'http://www.example.com/mailman/'
     assert saved['host_name'] == 'lists.example.com'
 
@@ -92,7 +81,7 @@ def test_fix_url_on_every_list_and_its_refusals(site_install):
                       '-u', 'all.example.net')
     assert result.returncode == 0, result.stderr
     for name in ('tools-url-a', 'tools-url-b'):
-        assert state(site_install, name)['host_name'] == 'all.example.net'
+        assert site_install.list_state(name)['host_name'] == 'all.example.net'
         assert lock_released(site_install, name)
     # A bad option is reported in one line and the list is not left locked.
     bad = withlist(site_install, '-r', 'fix_url', 'tools-url-a', '--bogus')
@@ -109,13 +98,13 @@ def test_fix_url_on_every_list_and_its_refusals(site_install):
 def test_reset_pw_gives_every_member_a_new_password(site_install):
     newlist(site_install, 'tools-pw')
     populate(site_install, 'tools-pw')
-    before = state(site_install, 'tools-pw')['passwords']
+    before = site_install.list_state('tools-pw')['passwords']
     assert authenticates(site_install, 'tools-pw', 'plain@example.com',
                          'pw-plain')
     result = withlist(site_install, '-r', 'reset_pw', 'tools-pw', '-v')
     assert result.returncode == 0, result.stderr
     assert 'Cased.Person@Example.com' in result.stdout
-    after = state(site_install, 'tools-pw')['passwords']
+    after = site_install.list_state('tools-pw')['passwords']
     assert set(after) == set(before) == {
         'plain@example.com', 'cased.person@example.com',
         'digest@example.com', 'bouncing@example.com'}
@@ -155,14 +144,14 @@ def test_convert_keeps_what_a_footer_says(site_install):
     assert before.startswith('Tools-conv at lists.example.com: 50% off, $5,')
     result = withlist(site_install, '-r', 'convert', 'tools-conv')
     assert result.returncode == 0, result.stderr
-    saved = state(site_install, 'tools-conv')
+    saved = site_install.list_state('tools-conv')
     assert saved['use_dollar_strings'] == 1
     assert saved['msg_footer'].startswith(
         '${real_name} at ${host_name}: 50% off, $$5, $$dollars\n')
     assert decorated_footer(site_install, 'tools-conv') == before
     again = withlist(site_install, '-r', 'convert', 'tools-conv')
     assert 'already uses $-substitutions' in again.stdout
-    assert state(site_install, 'tools-conv')['msg_footer'] == \
+    assert site_install.list_state('tools-conv')['msg_footer'] == \
         saved['msg_footer']
 
 
