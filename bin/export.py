@@ -15,7 +15,8 @@ every password, the list's and the members', is written {NONE}) and HASH
 (the stored hash, in passlib's modular crypt form such as
 $pbkdf2-sha256$...).  -P lists them.
 
-A file given with -o appears whole or not at all.
+A file given with -o appears whole or not at all, readable by its owner
+only (it may hold password hashes).
 """
 
 import os

@@ -241,6 +241,7 @@ def test_export_password_schemes_files_and_errors(site_install, tmp_path):
     names = [e.get('name') for e in ElementTree.parse(out).getroot()]
     assert names == ['tools-exp2', 'tools-exp3']
     assert out.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert out.stat().st_mode & 0o777 == 0o600
     # A file that cannot be written is reported; nothing is left behind.
     unwritable = tmp_path / 'no-such-dir' / 'lists.xml'
     failed = site_install.bin('export.py', '-o', unwritable)
