@@ -13,6 +13,7 @@ If the mail host changed and your MTA keeps virtual domains (Postfix with
 POSTFIX_STYLE_VIRTUAL_DOMAINS), run bin/genaliases afterwards.
 """
 
+import re
 import sys
 
 import paths  # noqa: F401  (puts the installed Mailman on sys.path)
@@ -20,6 +21,11 @@ from Mailman import Cli
 from Mailman import mm_cfg
 
 PROGRAM = 'fix_url'
+
+# A web host as DEFAULT_URL_PATTERN wants it: a name, perhaps with a port.
+# "http://..." or a path given by mistake would make every URL wrong.
+WEB_HOST = re.compile(r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)'
+                      r'(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?(:[0-9]{1,5})?')
 
 
 def new_hosts(urlhost):
@@ -37,6 +43,8 @@ def fix_url(mlist, *args):
     parser.add_argument('-v', '--verbose', action='store_true',
                         help='say what is set')
     options = parser.parse_args(args)
+    if options.urlhost is not None and not WEB_HOST.fullmatch(options.urlhost):
+        parser.error(f'not a web host name: {options.urlhost!r}')
     web_page_url, host_name = new_hosts(options.urlhost)
     if options.verbose:
         print(f'Setting web_page_url to: {web_page_url}')

@@ -88,6 +88,18 @@ def test_fix_url_on_every_list_and_its_refusals(site_install):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1].startswith('fix_url: ')
     assert lock_released(site_install, 'tools-url-a')
+    for wrong in ('http://web.example.org', 'web.example.org/mailman', ''):
+        refused = withlist(site_install, '-r', 'fix_url', 'tools-url-a',
+                           '-u', wrong)
+        assert refused.returncode == 2, wrong
+        assert 'not a web host name' in refused.stderr
+    assert site_install.list_state('tools-url-a')['host_name'] == \
+        'all.example.net'
+    ported = withlist(site_install, '-r', 'fix_url', 'tools-url-a',
+                      '-u', 'localhost:8000')
+    assert ported.returncode == 0, ported.stderr
+    assert site_install.list_state('tools-url-a')['web_page_url'] == \
+        'http://localhost:8000/mailman/'
     # Run on its own, it says how it is meant to be run.
     direct = site_install.bin('fix_url.py')
     assert direct.returncode == 2
