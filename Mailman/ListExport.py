@@ -30,6 +30,7 @@ $name form, as 2.1 did.
 """
 
 import datetime
+import io
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -182,6 +183,9 @@ def document(mlists, password_scheme):
     return tree
 
 
-def write(tree, binary_file):
-    tree.write(binary_file, encoding='utf-8', xml_declaration=True)
-    binary_file.write(b'\n')
+def to_bytes(tree):
+    """TREE as a UTF-8 XML document, with its declaration."""
+    out = io.BytesIO()
+    tree.write(out, encoding='utf-8', xml_declaration=True)
+    out.write(b'\n')
+    return out.getvalue()

@@ -19,9 +19,7 @@ A file given with -o appears whole or not at all, readable by its owner
 only (it may hold password hashes).
 """
 
-import os
 import sys
-import tempfile
 
 import paths  # noqa: F401  (puts the installed Mailman on sys.path)
 from Mailman import Cli
@@ -44,7 +42,7 @@ def parse_args(argv=None):
                         metavar='LIST', dest='listnames',
                         help='export LIST (repeatable; default: every list)')
     options = parser.parse_args(argv)
-    scheme = options.password_scheme.lower()
+    options.scheme = scheme = options.password_scheme.lower()
     if scheme not in ListExport.PASSWORD_SCHEMES and \
             not options.list_hash_schemes:
         if scheme in ('plain', 'sha', 'ssha'):
@@ -55,38 +53,24 @@ def parse_args(argv=None):
     return options
 
 
-def write_file(path, tree):
-    """Write TREE to PATH through a temporary file in the same directory."""
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(dir=directory,
-                                             prefix='.export-')
-    try:
-        with os.fdopen(descriptor, 'wb') as out:
-            ListExport.write(tree, out)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def main():
     options = parse_args()
     if options.list_hash_schemes:
         for name in ListExport.PASSWORD_SCHEMES:
             print(name.upper())
         return 0
-    names = [name.lower().strip() for name in options.listnames]
-    Cli.check_list_names(names)
-    names = sorted(set(names)) if names else sorted(Utils.list_names())
-    mlists = [Cli.open_list(name, lock=False) for name in names]
-    scheme = ListExport.PASSWORD_SCHEMES[options.password_scheme.lower()]
-    tree = ListExport.document(mlists, scheme)
+    names = {name.lower().strip() for name in options.listnames}
+    mlists = [Cli.open_list(name, lock=False)
+              for name in sorted(names or Utils.list_names())]
+    scheme = ListExport.PASSWORD_SCHEMES[options.scheme]
+    data = ListExport.to_bytes(ListExport.document(mlists, scheme))
     if options.outputfile in (None, '-'):
-        ListExport.write(tree, sys.stdout.buffer)
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return 0
     try:
-        write_file(options.outputfile, tree)
+        # Owner only: the file may hold password hashes.
+        Utils.write_file_atomically(options.outputfile, data, mode=0o600)
     except OSError as error:
         raise Cli.CommandError(
             f'cannot write {options.outputfile}: {error.strerror}') from None
