@@ -76,6 +76,22 @@ def numbers_from_pages(archive_dir):
     return found
 
 
+# What loading a damaged or hostile pickle raises.
+_BAD_PICKLE = (pickle.UnpicklingError, EOFError, ValueError, MemoryError)
+
+
+def _sequence(loaded):
+    """The `sequence` number of a loaded 2.1 object (an Article, or the
+    archiver's state dict), or None when it has no sensible one."""
+    state = loaded if isinstance(loaded, dict) else \
+        getattr(loaded, '__dict__', None)
+    number = state.get('sequence') if isinstance(state, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool) \
+            and number >= 0:
+        return number
+    return None
+
+
 def _article_sequence(pickled):
     """The `sequence` of a pickled 2.1 Article, or None.
 
@@ -83,15 +99,10 @@ def _article_sequence(pickled):
     bytes are recovered the ways Py2Pickle.possible_bytes knows."""
     for data in Py2Pickle.possible_bytes(pickled):
         try:
-            article = Py2Pickle.loads(data)
-        except (pickle.UnpicklingError, EOFError, ValueError, MemoryError):
+            number = _sequence(Py2Pickle.loads(data))
+        except _BAD_PICKLE:
             continue
-        state = getattr(article, '__dict__', None)
-        if state is None and isinstance(article, dict):
-            state = article
-        number = (state or {}).get('sequence')
-        if isinstance(number, int) and not isinstance(number, bool) \
-                and number >= 0:
+        if number is not None:
             return number
     return None
 
@@ -134,17 +145,10 @@ def next_sequence(archive_dir):
     0 when that file is missing or unreadable."""
     try:
         with open(os.path.join(archive_dir, 'pipermail.pck'), 'rb') as f:
-            state = Py2Pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError,
-            MemoryError):
+            number = _sequence(Py2Pickle.load(f))
+    except (OSError,) + _BAD_PICKLE:
         return 0
-    if not isinstance(state, dict):
-        state = getattr(state, '__dict__', {})
-    number = state.get('sequence')
-    if isinstance(number, int) and not isinstance(number, bool) \
-            and number >= 0:
-        return number
-    return 0
+    return 0 if number is None else number
 
 
 def taken_over_numbers(archive_dir):
