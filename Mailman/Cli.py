@@ -54,6 +54,14 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def withlist_only(prog, doc):
+    """For a bin/withlist script run on its own: print how it is run (the
+    second paragraph of its docstring DOC) and return exit status 2."""
+    usage = doc.strip().split('\n\n')[1].strip()
+    print(f'{prog}: run me through bin/withlist: {usage}', file=sys.stderr)
+    return 2
+
+
 def run(main, prog):
     """Call MAIN() and return the exit status for sys.exit(): CommandError
     becomes one line on stderr, an interrupted run exits 130, and a closed

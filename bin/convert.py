@@ -39,6 +39,4 @@ def convert(mlist, *args):
 
 
 if __name__ == '__main__':
-    print(f'{PROGRAM}: run me through bin/withlist: '
-          f'withlist -l -r {PROGRAM} LISTNAME', file=sys.stderr)
-    sys.exit(2)
+    sys.exit(Cli.withlist_only(PROGRAM, __doc__))

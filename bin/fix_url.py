@@ -59,7 +59,4 @@ def fix_url(mlist, *args):
 
 
 if __name__ == '__main__':
-    print(f'{PROGRAM}: run me through bin/withlist: '
-          f'withlist -l -r {PROGRAM} LISTNAME [-u URLHOST] [-v]',
-          file=sys.stderr)
-    sys.exit(2)
+    sys.exit(Cli.withlist_only(PROGRAM, __doc__))

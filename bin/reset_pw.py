@@ -45,6 +45,4 @@ def reset_pw(mlist, *args):
 
 
 if __name__ == '__main__':
-    print(f'{PROGRAM}: run me through bin/withlist: '
-          f'withlist -l -r {PROGRAM} LISTNAME [-v]', file=sys.stderr)
-    sys.exit(2)
+    sys.exit(Cli.withlist_only(PROGRAM, __doc__))
